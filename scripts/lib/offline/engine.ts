@@ -1,0 +1,146 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The offline engine: Pulumi's documented mock runtime (`pulumi.runtime.setMocks`) with local
+ * emulators that compute what the providers would (ids, derived attributes, real TLS material),
+ * and a record of every resource the program registers. The offline plan and the tests both run
+ * the real program on it; nothing here talks to Azure or Kubernetes.
+ */
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    /** Inputs as the program passed them (secrets unwrapped by the mock runtime). */
+    inputs: Record<string, unknown>;
+    /** Inputs plus what the emulator computed. */
+    state: Record<string, unknown>;
+    id: string;
+    custom: boolean;
+    provider?: string;
+}
+
+/** Computes provider-side attributes for one resource type from its inputs. */
+export type Emulator = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown> | Promise<Record<string, unknown>>;
+/** Answers one provider function (invoke). */
+export type CallEmulator = (inputs: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+export interface OfflineEngineOptions {
+    project?: string;
+    stack?: string;
+    /** Stack config as `<project>:<key>` → value (structured values as objects). */
+    config?: Record<string, unknown>;
+    /** Keys of `config` that are secret. */
+    secretKeys?: string[];
+    emulators?: Record<string, Emulator>;
+    calls?: Record<string, CallEmulator>;
+    /** Azure identity the emulated deployment runs as. */
+    tenantId?: string;
+    subscriptionId?: string;
+    deployerObjectId?: string;
+}
+
+export interface OfflineEngine {
+    resources: RecordedResource[];
+    /** Resources of one type token, in registration order. */
+    ofType(type: string): RecordedResource[];
+    /** The one resource of a type whose logical name matches. */
+    byName(type: string, name: string | RegExp): RecordedResource;
+}
+
+/** A stable fake GUID derived from a seed, so ids do not change between runs. */
+export function stableGuid(seed: string): string {
+    const h = createHash("sha256").update(seed).digest("hex");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export const DEFAULT_IDENTITY = {
+    tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    subscriptionId: "00000000-1111-2222-3333-444444444444",
+    deployerObjectId: "11111111-2222-3333-4444-555555555555",
+};
+
+export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineEngine {
+    const project = options.project ?? "temporal-azure";
+    const stack = options.stack ?? "test";
+    const identity = { ...DEFAULT_IDENTITY, ...options };
+    const resources: RecordedResource[] = [];
+    const emulators = options.emulators ?? {};
+    const calls: Record<string, CallEmulator> = {
+        "azure-native:authorization:getClientConfig": () => ({
+            clientId: stableGuid("deployer-client"),
+            objectId: identity.deployerObjectId,
+            subscriptionId: identity.subscriptionId,
+            tenantId: identity.tenantId,
+        }),
+        "azuread:index/getClientConfig:getClientConfig": () => ({
+            clientId: stableGuid("deployer-client"),
+            objectId: identity.deployerObjectId,
+            tenantId: identity.tenantId,
+        }),
+        ...options.calls,
+    };
+
+    if (options.config) {
+        const all: Record<string, string> = {};
+        for (const [k, v] of Object.entries(options.config)) all[k] = typeof v === "string" ? v : JSON.stringify(v);
+        pulumi.runtime.setAllConfig(all, options.secretKeys ?? []);
+    }
+
+    void pulumi.runtime.setMocks(
+        {
+            async newResource(args) {
+                const emulate = emulators[args.type];
+                const computed = emulate ? await emulate(args) : {};
+                const id = args.id || (args.custom ? stableGuid(`${args.type}/${args.name}`) : "");
+                const state = { ...args.inputs, ...computed };
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs: args.inputs as Record<string, unknown>,
+                    state,
+                    id,
+                    custom: args.custom ?? false,
+                    ...(args.provider ? { provider: args.provider } : {}),
+                });
+                return { id: args.custom ? id : undefined, state };
+            },
+            async call(args) {
+                const answer = calls[args.token];
+                if (!answer) throw new Error(`offline engine: no emulator for the function ${args.token}; add one to the engine's calls`);
+                return answer(args.inputs as Record<string, unknown>);
+            },
+        },
+        project,
+        stack,
+        false,
+    );
+
+    return {
+        resources,
+        ofType: (type) => resources.filter((r) => r.type === type),
+        byName(type, name) {
+            const found = resources.filter((r) => r.type === type && (typeof name === "string" ? r.name === name : name.test(r.name)));
+            if (found.length !== 1) {
+                throw new Error(`expected one ${type} named ${String(name)}, found ${found.length}: ${resources.filter((r) => r.type === type).map((r) => r.name).join(", ")}`);
+            }
+            return found[0]!;
+        },
+    };
+}
+
+/** Resolves an output's value (the engine runs with preview off, so every value is known). */
+export function unwrap<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
+}
+
+/** True when the output is marked secret. */
+export function isSecret(output: pulumi.Output<unknown> | pulumi.Input<unknown>): Promise<boolean> {
+    return pulumi.isSecret(pulumi.output(output));
+}
+
+/** Waits until the mock runtime has processed every pending registration. */
+export async function settle(): Promise<void> {
+    await new Promise((r) => setTimeout(r, 0));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
