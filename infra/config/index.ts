@@ -14,7 +14,7 @@ export class ConfigError extends Error {
         readonly issues: ConfigIssue[],
     ) {
         super(
-            `Invalid stack config for stack "${stack}" (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +
+            `Invalid stack config for stack "${stackName}" (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +
                 issues.map((i) => `  - ${PROJECT}:${i.path}: ${i.message}`).join("\n"),
         );
         this.name = "ConfigError";
