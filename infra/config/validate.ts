@@ -1,5 +1,8 @@
 import type { StackConfig } from "./schema";
 import { SYSTEM_SCOPE } from "../../policies/claims/roles";
+import { pkiRules } from "../pki/rules";
+import { identityRules } from "../identity/rules";
+import { temporalRules } from "../temporal/rules";
 
 export interface ConfigIssue {
     /** Dotted path below `temporal-azure:`, e.g. `pki.leafValidityDays` or `access.grants[2].permissions[0]`. */
@@ -62,7 +65,7 @@ const structureRules: ConfigRule = (cfg) => {
 };
 
 /** Every cross-section rule, in order. Component folders add theirs here. */
-export const RULES: ConfigRule[] = [structureRules];
+export const RULES: ConfigRule[] = [structureRules, ...pkiRules, ...identityRules, ...temporalRules];
 
 export function crossSectionIssues(cfg: StackConfig, stack: string): ConfigIssue[] {
     return RULES.flatMap((rule) => rule(cfg, stack));

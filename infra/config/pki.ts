@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { KeyAlgorithm } from "./shared";
+
+/** Config of the PKI and its Key Vault (owned by infra/pki). */
+
+export const KeyVaultConfig = z.strictObject({
+    /** Explicit vault name; derived from the project and stack when absent. */
+    name: z.string().optional(),
+    /** Public network access to the vault's data plane. */
+    publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
+    /** CIDR ranges allowed through the vault firewall; when any rule is given the default action is Deny. */
+    allowedIpRanges: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, "keyVault.allowedIpRanges entries must be IPv4 addresses or CIDR ranges")).default([]),
+    /** Subnet resource ids allowed through the vault firewall. */
+    allowedSubnetIds: z.array(z.string().startsWith("/subscriptions/", "keyVault.allowedSubnetIds entries must be subnet resource ids")).default([]),
+    /** Days a deleted vault is kept (7–90). */
+    softDeleteRetentionDays: z.number().int().min(7, "keyVault.softDeleteRetentionDays must be 7-90").max(90, "keyVault.softDeleteRetentionDays must be 7-90").default(90),
+    /** Purge protection; on by default for every profile but ephemeral, and required for prod. */
+    purgeProtection: z.boolean().optional(),
+});
+
+export const CaConfig = z.strictObject({
+    /** Stable id of this CA generation (e.g. "2026"); part of the resource names, never reused. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, "pki.cas[].id must be 1-16 lower-case letters, digits or hyphens (e.g. \"2026\")"),
+    /** Subject common name of the CA certificate (required: a CA must have a subject). */
+    commonName: z.string().min(1, "pki.cas[].commonName is required: a CA certificate must have a subject"),
+    /** Subject organization. */
+    organization: z.string().optional(),
+    keyAlgorithm: KeyAlgorithm.default("ECDSA-P256"),
+    validityYears: z.number().int().min(1).max(20).default(5),
+});
+
+export const PkiConfig = z.strictObject({
+    /**
+     * Every CA currently trusted, oldest first. To rotate: add the next CA (both trusted), then set
+     * `issuer` to it (leaves reissued), then remove the old one (retired).
+     */
+    cas: z.array(CaConfig).min(1, "pki.cas must list at least one CA"),
+    /** Id of the CA in `cas` that signs the end-entity certificates; defaults to the first. */
+    issuer: z.string().optional(),
+    /** Key algorithm of the end-entity certificates. */
+    leafKeyAlgorithm: KeyAlgorithm.default("ECDSA-P256"),
+    /** Validity of end-entity certificates, in days. */
+    leafValidityDays: z.number().int().positive().max(825).default(90),
+    /** A scheduled `pulumi up` reissues a leaf this many hours before it expires. */
+    earlyRenewalHours: z.number().int().positive().default(720),
+});
+
