@@ -1,13 +1,29 @@
-import type { Emulator } from "../engine";
-import { tlsEmulators } from "./tls";
-import { azureEmulators } from "./azure";
-import { azureadEmulators } from "./azuread";
-import { kubernetesEmulators } from "./kubernetes";
+import { setupOfflineEngine, type CallEmulator, type Emulator, type OfflineEngine, type OfflineEngineOptions } from "../engine";
+import { tlsCalls, tlsEmulators } from "./tls";
+import { azureCalls, azureEmulators } from "./azure";
+import { azurePlatformCalls, azurePlatformEmulators } from "./azure-platform";
+import { azureadCalls, azureadEmulators } from "./azuread";
+import { kubernetesCalls, kubernetesEmulators } from "./kubernetes";
 
-/** Every emulator the offline engine knows, by resource type token. */
+/** Every resource emulator the offline engine knows, by type token. */
 export const ALL_EMULATORS: Record<string, Emulator> = {
     ...tlsEmulators,
     ...azureEmulators,
+    ...azurePlatformEmulators,
     ...azureadEmulators,
     ...kubernetesEmulators,
 };
+
+/** Every provider function the offline engine answers, by token. */
+export const ALL_CALLS: Record<string, CallEmulator> = {
+    ...tlsCalls,
+    ...azureCalls,
+    ...azurePlatformCalls,
+    ...azureadCalls,
+    ...kubernetesCalls,
+};
+
+/** The offline engine with every emulator: what the offline plan and whole-program tests use. */
+export function setupFullEngine(options: OfflineEngineOptions = {}): OfflineEngine {
+    return setupOfflineEngine({ ...options, emulators: { ...ALL_EMULATORS, ...options.emulators }, calls: { ...ALL_CALLS, ...options.calls } });
+}

@@ -1,4 +1,7 @@
-import type { Emulator } from "../engine";
+import type { CallEmulator, Emulator } from "../engine";
 
-/** Provider-side attributes of kubernetes resources, computed locally for the offline plan and the tests. */
+/** Provider-side attributes of these resources, computed locally for the offline plan and the tests. */
 export const kubernetesEmulators: Record<string, Emulator> = {};
+
+/** Provider functions (invokes) answered locally. */
+export const kubernetesCalls: Record<string, CallEmulator> = {};

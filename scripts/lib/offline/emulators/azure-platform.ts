@@ -1,0 +1,7 @@
+import type { CallEmulator, Emulator } from "../engine";
+
+/** Provider-side attributes of these resources, computed locally for the offline plan and the tests. */
+export const azurePlatformEmulators: Record<string, Emulator> = {};
+
+/** Provider functions (invokes) answered locally. */
+export const azurePlatformCalls: Record<string, CallEmulator> = {};
