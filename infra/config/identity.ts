@@ -10,9 +10,16 @@ export const IdentityConfig = z.strictObject({
     allowLocalhostCallback: z.boolean().default(false),
     /** The UI's client secret is replaced after this many days. */
     uiSecretRotationDays: z.number().int().min(1).max(730).default(90),
-    /** Accept v1 tokens too (issuer sts.windows.net). Off: the API pins v2. */
+    /** Accept v1 tokens too (issuer sts.windows.net) in the validator. The API registration pins v2 either way. */
     acceptV1Tokens: z.boolean().default(false),
+    /**
+     * Grant tenant-wide consent for the UI's sign-in scopes (openid profile email offline_access on
+     * Microsoft Graph), so users see no consent prompt. Needs a deployer allowed to grant delegated
+     * permissions; turn off to have an administrator consent in the portal instead.
+     */
+    grantSignInConsent: z.boolean().default(true),
 });
+export type IdentityConfig = z.infer<typeof IdentityConfig>;
 
 export const TemporalNamespaceConfig = z.strictObject({
     name: z.string().regex(TEMPORAL_NAMESPACE, "access.namespaces[].name must be letters, digits, '.', '_' or '-' (and not start with a symbol)"),
@@ -42,6 +49,7 @@ export const AccessConfig = z.strictObject({
     /** Who may do what: each grant gives one principal a list of permissions. */
     grants: z.array(Grant).default([]),
 });
+export type AccessConfig = z.infer<typeof AccessConfig>;
 
 export const WorkerConfig = z.strictObject({
     /** Worker identity name; also its certificate and Kubernetes Secret name. */
@@ -50,7 +58,7 @@ export const WorkerConfig = z.strictObject({
     runsOn: z.enum(["aks", "external"]).default("aks"),
     /** Kubernetes namespace of the worker (its certificate Secret goes there). */
     kubernetesNamespace: z.string().regex(K8S_NAME, "workers[].kubernetesNamespace must be a Kubernetes namespace name"),
-    /** Service account the worker pods run as (the federated credential's subject). */
+    /** Service account the worker pods run as (the federated credential's subject); defaults to the worker's name. */
     serviceAccount: z.string().regex(K8S_NAME, "workers[].serviceAccount must be a Kubernetes name").optional(),
     /** Temporal namespace the worker's connection profile points at. */
     temporalNamespace: z.string(),
