@@ -1,13 +1,37 @@
 import { z } from "zod";
 import { dnsName, K8S_NAME } from "./shared";
 
-/** Config of the cluster, the database and the Temporal release (owned by infra/temporal). */
+/**
+ * Config of the cluster, the database and the Temporal release (owned by infra/cluster,
+ * infra/database and infra/temporal).
+ *
+ * `database` and `temporal` have whole-section defaults in `schema.ts`, which zod hands back as is
+ * (without parsing them), so the fields added to them are optional here and their defaults are
+ * resolved by the components (`infra/temporal/settings.ts`). Sections without a whole-section
+ * default (`kubernetes`, `kubernetes.aks`) keep their defaults in the schema.
+ */
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const IPV4_CIDR = /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Durations as Go's time.ParseDuration reads them in the Temporal server config (e.g. 30s, 1m, 1h30m). */
+export const GO_DURATION = /^(\d+(ns|us|µs|ms|s|m|h))+$/;
 
 export const AksConfig = z.strictObject({
     kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "kubernetes.aks.kubernetesVersion must be a version like 1.33"),
     nodeVmSize: z.string().default("Standard_D4s_v5"),
     nodeCount: z.number().int().min(1).max(100).default(3),
     availabilityZones: z.array(z.string()).default([]),
+    /** CIDR ranges allowed to reach the API server; empty = no restriction. */
+    authorizedIpRanges: z.array(z.string().regex(IPV4_CIDR, "kubernetes.aks.authorizedIpRanges entries must be IPv4 addresses or CIDR ranges")).default([]),
+    /** Entra groups that are cluster admins (Azure RBAC on the cluster is on; local accounts are off). */
+    adminGroupObjectIds: z.array(z.string().regex(GUID, "kubernetes.aks.adminGroupObjectIds entries must be group object ids (GUIDs)")).default([]),
+    /**
+     * How the Pulumi Kubernetes provider signs in through kubelogin (local accounts are disabled):
+     * azurecli on a workstation, workloadidentity in CI with a federated credential, msi on an Azure VM,
+     * spn with AAD_SERVICE_PRINCIPAL_* variables.
+     */
+    kubeloginMode: z.enum(["azurecli", "workloadidentity", "msi", "spn"]).default("azurecli"),
 });
 
 export const KubernetesConfig = z.strictObject({
@@ -19,8 +43,14 @@ export const KubernetesConfig = z.strictObject({
     namespace: z.string().regex(K8S_NAME, "kubernetes.namespace must be a Kubernetes namespace name").default("temporal"),
     /** OIDC issuer URL of an existing cluster (for worker federated credentials when source is not aks). */
     oidcIssuerUrl: z.url({ protocol: /^https$/, error: "kubernetes.oidcIssuerUrl must be an https URL" }).optional(),
-    /** Ingress class of the UI ingress. */
+    /** Ingress class of the UI ingress (and of the frontend's TLS-passthrough ingress). */
     ingressClassName: z.string().default("nginx"),
+    /** Namespace of the ingress controller: the only namespace a NetworkPolicy lets reach the UI and the frontend from outside. */
+    ingressNamespace: z.string().regex(K8S_NAME, "kubernetes.ingressNamespace must be a Kubernetes namespace name").default("ingress-nginx"),
+    /** Namespace of the Prometheus that scrapes the server's metrics port (9090); none = metrics port closed. */
+    monitoringNamespace: z.string().regex(K8S_NAME, "kubernetes.monitoringNamespace must be a Kubernetes namespace name").optional(),
+    /** Create the workers' Kubernetes namespaces (off when their teams own them; they must exist before `pulumi up`). */
+    createWorkerNamespaces: z.boolean().default(true),
     aks: AksConfig.optional(),
 });
 
@@ -36,6 +66,23 @@ export const DatabaseConfig = z.strictObject({
     highAvailability: z.boolean().optional(),
     /** In-cluster volume size. */
     volumeSize: z.string().regex(/^\d+(Gi|Mi)$/, "database.volumeSize must look like 10Gi").default("10Gi"),
+    /** Storage class of the in-cluster volume (the cluster's default when absent). */
+    storageClassName: z.string().regex(K8S_NAME, "database.storageClassName must be a Kubernetes name").optional(),
+    /** Flexible Server backup retention in days (7-35); 35 for prod, 7 otherwise. */
+    backupRetentionDays: z.number().int().min(7, "database.backupRetentionDays must be 7-35").max(35, "database.backupRetentionDays must be 7-35").optional(),
+    /**
+     * Flexible Server private access: the server gets an address in this delegated subnet and public
+     * access is off. Without it the server is public but its firewall admits only `allowedIps`
+     * (and the egress IPs of an AKS cluster this stack creates).
+     */
+    privateAccess: z
+        .strictObject({
+            delegatedSubnetId: z.string().startsWith("/subscriptions/", "database.privateAccess.delegatedSubnetId must be a subnet resource id"),
+            privateDnsZoneId: z.string().startsWith("/subscriptions/", "database.privateAccess.privateDnsZoneId must be a private DNS zone resource id"),
+        })
+        .optional(),
+    /** Egress IPs of the cluster, admitted by the Flexible Server firewall (public access only). */
+    allowedIps: z.array(z.string().regex(IPV4, "database.allowedIps entries must be IPv4 addresses")).optional(),
 });
 
 export const TemporalConfig = z.strictObject({
@@ -45,5 +92,16 @@ export const TemporalConfig = z.strictObject({
     numHistoryShards: z.number().int().min(1).default(512),
     /** Replicas per server service; defaults by profile. */
     replicas: z.number().int().min(1).max(20).optional(),
+    /** How often the server re-reads its certificate files (rotation without restarts); default 1m. */
+    tlsRefreshInterval: z.string().regex(GO_DURATION, "temporal.tlsRefreshInterval must be a Go duration like 1m").optional(),
+    /** How often the server re-fetches the tenant's JWKS (it never re-fetches on an unknown kid); default 5m. */
+    jwksRefreshInterval: z.string().regex(GO_DURATION, "temporal.jwksRefreshInterval must be a Go duration like 5m").optional(),
+    /** Server log level; default info. */
+    logLevel: z.enum(["debug", "info", "warn", "error"]).optional(),
+    /** Run the admin-tools pod (it holds the internode key = cluster admin); default on except for prod. */
+    adminTools: z.boolean().optional(),
+    /** Secret holding the UI ingress's browser-facing certificate (publicly trusted, not from the private PKI); default temporal-web-ingress-tls. */
+    uiIngressTlsSecretName: z.string().regex(K8S_NAME, "temporal.uiIngressTlsSecretName must be a Kubernetes name").optional(),
+    /** cert-manager ClusterIssuer that fills `uiIngressTlsSecretName`; without it the Secret must be provided. */
+    uiCertManagerClusterIssuer: z.string().optional(),
 });
-
