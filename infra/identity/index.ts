@@ -178,7 +178,8 @@ export class TemporalIdentity extends pulumi.ComponentResource {
         const password = new azuread.ApplicationPassword(
             `${name}-ui-secret`,
             { applicationId: ui.id, displayName: names.uiSecret, endDate, rotateWhenChanged: { rotation: rotation.id } },
-            { parent: this, additionalSecretOutputs: ["value"] },
+            // The azuread SDK marks `value` secret itself (additionalSecretOutputs), but not under mocks.
+            { parent: this },
         );
         this.uiClientSecret = pulumi.secret(password.value);
         this.uiClientSecretName = UI_CLIENT_SECRET_NAME;

@@ -26,6 +26,10 @@ function suggestion(value: string, declared: string[]): string {
 function findingMessage(finding: Finding, value: string, declared: string[]): string {
     // Findings that already name the replacement end with it; the others get one.
     if (/write "/.test(finding.message) || finding.code === "worker-without-write") return finding.message;
+    if (finding.code === "role-case") {
+        // The server would accept it, but Entra compares app role values exactly: it would be a second role.
+        return `${finding.message}; Entra ID app role values are exact strings, so write ${suggestion(value, declared)}`;
+    }
     return `${finding.message}; write ${suggestion(value, declared)}`;
 }
 
@@ -136,16 +140,19 @@ const workerWriteRule: ConfigRule = (cfg) => {
         const parsed = parsePermissions(permissions);
         const bits = parsed.system | (parsed.namespaces[worker.temporalNamespace] ?? 0);
         if (bits >= Role.Writer) return;
+        const own = cfg.access.grants.findIndex((g) => g.worker === worker.name);
+        const wanted = show(`${worker.temporalNamespace}:write`);
+        const fix = own >= 0 ? `add ${wanted} to access.grants[${own}].permissions` : `add a grant { worker: ${worker.name}, permissions: [${wanted}] }`;
         issues.push({
             path: "access.grants",
-            message: `worker "${worker.name}" polls Temporal namespace "${worker.temporalNamespace}" (workers[${i}].temporalNamespace) but no grant gives it write there: add { worker: ${worker.name}, permissions: ["${worker.temporalNamespace}:write"] }`,
+            message: `worker "${worker.name}" polls Temporal namespace "${worker.temporalNamespace}" (workers[${i}].temporalNamespace) but no grant gives it write there: ${fix}`,
         });
     });
     return issues;
 };
 
 /** Cross-section config rules of this component, run at preview before any resource is registered. */
-export const identityRules: ConfigRule[] = [principalRule, permissionRule, workerWriteRule];
+export const identityRules: ConfigRule[] = [permissionRule, principalRule, workerWriteRule];
 
 /** Issues of the identity rules alone (what `parseStackConfig` reports for the access map). */
 export function accessMapIssues(cfg: StackConfig, stack: string): ConfigIssue[] {
