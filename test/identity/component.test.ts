@@ -146,8 +146,9 @@ describe("TemporalIdentity: UI client secret", () => {
         assert.ok(reg, "a Key Vault secret is registered");
         const props = reg.props as { properties: { value: pulumi.Output<string> } };
         assert.equal(await isSecret(props.properties.value), true);
-        assert.deepEqual(reg.opts.additionalSecretOutputs, ["properties"]);
-        assert.ok(run.registrations.find((r) => r.type === T.password)?.opts.additionalSecretOutputs?.includes("value"), "azuread marks the password value secret");
+        assert.deepEqual((reg.opts as pulumi.CustomResourceOptions).additionalSecretOutputs, ["properties"]);
+        const password = run.registrations.find((r) => r.type === T.password)?.opts as pulumi.CustomResourceOptions | undefined;
+        assert.ok(password?.additionalSecretOutputs?.includes("value"), "azuread marks the password value secret");
     });
 
     it("is written to the stack's Key Vault under the name the UI reads", () => {
