@@ -1,10 +1,14 @@
 import { z } from "zod";
-import { KeyAlgorithm } from "./shared";
+import { dnsName, KeyAlgorithm } from "./shared";
 
-/** Config of the PKI and its Key Vault (owned by infra/pki). */
+/**
+ * Config of the PKI and its Key Vault (owned by infra/pki). Single-field checks live here;
+ * checks that relate fields (validity vs renewal window, leaf vs CA lifetime, vault names per
+ * profile, the SANs the certificates will carry) are in `infra/pki/rules.ts`.
+ */
 
 export const KeyVaultConfig = z.strictObject({
-    /** Explicit vault name; derived from the project and stack when absent. */
+    /** Explicit vault name; derived from the stack when absent (see infra/pki/names.ts). Checked in infra/pki/rules.ts. */
     name: z.string().optional(),
     /** Public network access to the vault's data plane. */
     publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
@@ -16,6 +20,11 @@ export const KeyVaultConfig = z.strictObject({
     softDeleteRetentionDays: z.number().int().min(7, "keyVault.softDeleteRetentionDays must be 7-90").max(90, "keyVault.softDeleteRetentionDays must be 7-90").default(90),
     /** Purge protection; on by default for every profile but ephemeral, and required for prod. */
     purgeProtection: z.boolean().optional(),
+    /**
+     * Email addresses Key Vault notifies when a certificate nears expiry (the vault's certificate
+     * contacts). A notice means a scheduled `pulumi up` did not renew in time.
+     */
+    certificateContacts: z.array(z.email({ error: "keyVault.certificateContacts entries must be email addresses like pki-team@contoso.com" })).optional(),
 });
 
 export const CaConfig = z.strictObject({
@@ -27,12 +36,17 @@ export const CaConfig = z.strictObject({
     organization: z.string().optional(),
     keyAlgorithm: KeyAlgorithm.default("ECDSA-P256"),
     validityYears: z.number().int().min(1).max(20).default(5),
+    /**
+     * A scheduled `pulumi up` re-signs the CA certificate with the SAME key this many days before it
+     * expires: certificates it issued stay valid, so this needs no rotation procedure.
+     */
+    earlyRenewalDays: z.number().int().min(1, "pki.cas[].earlyRenewalDays must be at least 1").default(90),
 });
 
 export const PkiConfig = z.strictObject({
     /**
      * Every CA currently trusted, oldest first. To rotate: add the next CA (both trusted), then set
-     * `issuer` to it (leaves reissued), then remove the old one (retired).
+     * `issuer` to it (leaves reissued), then remove the old one (retired). See docs/pki.md.
      */
     cas: z.array(CaConfig).min(1, "pki.cas must list at least one CA"),
     /** Id of the CA in `cas` that signs the end-entity certificates; defaults to the first. */
@@ -43,5 +57,6 @@ export const PkiConfig = z.strictObject({
     leafValidityDays: z.number().int().positive().max(825).default(90),
     /** A scheduled `pulumi up` reissues a leaf this many hours before it expires. */
     earlyRenewalHours: z.number().int().positive().default(720),
+    /** More names clients dial for the frontend (e.g. a private DNS name), added to its SANs. */
+    extraFrontendDnsNames: z.array(dnsName("pki.extraFrontendDnsNames[]")).default([]),
 });
-

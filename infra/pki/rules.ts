@@ -1,4 +1,124 @@
-import type { ConfigRule } from "../config/validate";
+import type { ConfigIssue, ConfigRule } from "../config/validate";
+import { DNS_NAME } from "../config/shared";
+import { temporalServiceNames } from "../config/names";
+import { ADMIN_CLIENT_NAME, caValidityHours, UI_CLIENT_NAME } from "./profiles";
+import { VAULT_NAME } from "./names";
+
+/**
+ * Cross-field config rules of the PKI, run at preview before any resource is registered. Each
+ * message names what is wrong and the fix; `ConfigError` prefixes it with `temporal-azure:<path>`.
+ */
+
+/** Rotation overlaps two generations: the current CA and the next one. */
+export const MAX_TRUSTED_CAS = 2;
+
+/** X.509 upper bound of a common name or organization (RFC 5280 ub-common-name / ub-organization-name). */
+const MAX_SUBJECT_ATTRIBUTE = 64;
+
+/** A leaf renewed at every `pulumi up`, or never valid long enough to be renewed, is a misconfiguration. */
+export const leafRenewalRule: ConfigRule = (cfg) => {
+    const validityHours = cfg.pki.leafValidityDays * 24;
+    if (cfg.pki.earlyRenewalHours < validityHours) return [];
+    return [
+        {
+            path: "pki.earlyRenewalHours",
+            message: `${cfg.pki.earlyRenewalHours} hours is not shorter than the leaf validity (pki.leafValidityDays ${cfg.pki.leafValidityDays} = ${validityHours} hours), so every \`pulumi up\` would reissue every certificate: lower earlyRenewalHours (e.g. a third of the validity, ${Math.floor(validityHours / 3)}) or raise leafValidityDays`,
+        },
+    ];
+};
+
+export const caRules: ConfigRule = (cfg) => {
+    const issues: ConfigIssue[] = [];
+    cfg.pki.cas.forEach((ca, i) => {
+        const validityHours = caValidityHours(ca.validityYears);
+        if (ca.earlyRenewalDays * 24 >= validityHours) {
+            issues.push({
+                path: `pki.cas[${i}].earlyRenewalDays`,
+                message: `${ca.earlyRenewalDays} days is not shorter than the CA's validity (validityYears ${ca.validityYears}), so every \`pulumi up\` would re-sign the CA: lower earlyRenewalDays or raise validityYears`,
+            });
+        }
+        if (ca.commonName.length > MAX_SUBJECT_ATTRIBUTE) {
+            issues.push({ path: `pki.cas[${i}].commonName`, message: `is ${ca.commonName.length} characters; X.509 allows at most ${MAX_SUBJECT_ATTRIBUTE} in a common name: shorten it` });
+        }
+        if (ca.organization !== undefined && ca.organization.length > MAX_SUBJECT_ATTRIBUTE) {
+            issues.push({ path: `pki.cas[${i}].organization`, message: `is ${ca.organization.length} characters; X.509 allows at most ${MAX_SUBJECT_ATTRIBUTE} in an organization: shorten it` });
+        }
+    });
+    if (cfg.pki.cas.length > MAX_TRUSTED_CAS) {
+        issues.push({
+            path: "pki.cas",
+            message: `lists ${cfg.pki.cas.length} CAs but a rotation trusts at most ${MAX_TRUSTED_CAS} at once (the current and the next): finish the running rotation by removing the retired CA (the oldest) before adding another`,
+        });
+    }
+    const issuerId = cfg.pki.issuer ?? cfg.pki.cas[0]?.id;
+    const issuer = cfg.pki.cas.find((c) => c.id === issuerId);
+    if (issuer !== undefined && cfg.pki.leafValidityDays * 24 > caValidityHours(issuer.validityYears)) {
+        issues.push({
+            path: "pki.leafValidityDays",
+            message: `${cfg.pki.leafValidityDays} days is longer than the issuing CA "${issuer.id}" is valid (validityYears ${issuer.validityYears}): a leaf cannot outlive its CA; lower leafValidityDays`,
+        });
+    }
+    return issues;
+};
+
+export const vaultNameRule: ConfigRule = (cfg) => {
+    const name = cfg.keyVault.name;
+    if (name === undefined) return [];
+    if (cfg.profile === "ephemeral") {
+        return [
+            {
+                path: "keyVault.name",
+                message: `ephemeral stacks get a fresh vault name per deployment because a deleted vault's name stays reserved for its soft-delete retention: remove keyVault.name`,
+            },
+        ];
+    }
+    if (!VAULT_NAME.test(name)) {
+        return [
+            {
+                path: "keyVault.name",
+                message: `"${name}" is not a valid Key Vault name (3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit): fix it, or remove keyVault.name to derive one from the stack`,
+            },
+        ];
+    }
+    return [];
+};
+
+export const vaultNetworkRule: ConfigRule = (cfg) => {
+    const kv = cfg.keyVault;
+    if (kv.publicNetworkAccess !== "Disabled" || (kv.allowedIpRanges.length === 0 && kv.allowedSubnetIds.length === 0)) return [];
+    return [
+        {
+            path: "keyVault.publicNetworkAccess",
+            message: "is Disabled, so keyVault.allowedIpRanges and keyVault.allowedSubnetIds have no effect: remove those rules, or set publicNetworkAccess to Enabled to let the firewall rules apply",
+        },
+    ];
+};
+
+/** Every SAN the frontend and internode certificates will carry must be a DNS name a TLS client can match. */
+export const sanRule: ConfigRule = (cfg) => {
+    const issues: ConfigIssue[] = [];
+    const names = temporalServiceNames(cfg.kubernetes.namespace, cfg.temporal.frontendExternalHost);
+    const derived = [...names.frontendDnsNames.filter((n) => n !== cfg.temporal.frontendExternalHost), names.internodeServerName];
+    for (const n of derived) {
+        if (!DNS_NAME.test(n)) issues.push({ path: "kubernetes.namespace", message: `gives the certificate name "${n}", which is not a valid DNS name: choose a shorter namespace` });
+    }
+    const seen = new Set(names.frontendDnsNames);
+    cfg.pki.extraFrontendDnsNames.forEach((n, i) => {
+        if (seen.has(n)) issues.push({ path: `pki.extraFrontendDnsNames[${i}]`, message: `"${n}" is already a SAN of the frontend certificate: remove it` });
+        seen.add(n);
+    });
+    return issues;
+};
+
+/** Every consumer gets its own client certificate; a worker cannot take the name of the UI's or the admin tools'. */
+export const consumerRule: ConfigRule = (cfg) => {
+    const reserved = [UI_CLIENT_NAME, ADMIN_CLIENT_NAME];
+    return cfg.workers.flatMap((w, i) =>
+        reserved.includes(w.name)
+            ? [{ path: `workers[${i}].name`, message: `"${w.name}" is the consumer name of the ${w.name === UI_CLIENT_NAME ? "Web UI" : "admin tools"}' client certificate, so this worker would get no certificate of its own: rename the worker` }]
+            : [],
+    );
+};
 
 /** Cross-section config rules of this component, run at preview before any resource is registered. */
-export const pkiRules: ConfigRule[] = [];
+export const pkiRules: ConfigRule[] = [leafRenewalRule, caRules, vaultNameRule, vaultNetworkRule, sanRule, consumerRule];
