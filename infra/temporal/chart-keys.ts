@@ -16,10 +16,17 @@ export function readChartDefaults(file: string = CHART_VALUES_FILE): Record<stri
 }
 
 /**
- * Subtrees the chart passes to the server config verbatim (their keys are the server's, not the
- * chart's): TLS, authorization and each datastore's driver settings.
+ * Subtrees the chart passes on verbatim, so their keys are someone else's: the server config's TLS,
+ * authorization and datastore settings (the server's keys), and Kubernetes objects (the API's keys).
  */
-export const PASSTHROUGH = ["server.config.tls", "server.config.authorization", "server.config.persistence.datastores"];
+export const PASSTHROUGH = [
+    "server.config.tls",
+    "server.config.authorization",
+    "server.config.persistence.datastores",
+    // Kubernetes objects the templates render verbatim (toYaml) whose defaults are not empty maps.
+    "server.securityContext",
+    "web.readinessProbe",
+];
 
 /**
  * Keys the chart's templates read that its values file documents only in a comment

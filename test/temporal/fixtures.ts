@@ -1,0 +1,123 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig, type ResolvedConfig } from "../../infra/config";
+import { temporalServiceNames } from "../../infra/config/names";
+import { resolveTemporalSettings } from "../../infra/temporal/settings";
+import type { DatabaseConnection, EnvVar, HelmValues, TemporalValuesInput } from "../../infra/temporal/values";
+import { temporalSecretNames } from "../../infra/temporal";
+import { exampleStackRaw } from "../support/config";
+
+/** Inputs of the pure builders, as a stack would resolve them; no Pulumi involved. */
+
+export const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+export const API_CLIENT_ID = "620043f4-9628-4fa5-a3f1-8ffd3e9ad10b";
+export const UI_CLIENT_ID = "2c8fd9bd-92f7-47cf-a7eb-800d3ba20606";
+export const API_SCOPE = `api://${API_CLIENT_ID}/default`;
+export const ISSUER = `https://login.microsoftonline.com/${TENANT}/v2.0`;
+export const JWKS = `https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`;
+
+/** Env names the Temporal server's config templates read (temporal-server-auth.md §4); anything else in these families is ignored. */
+export const SERVER_READS_ENV = [
+    "TEMPORAL_TLS_REFRESH_INTERVAL",
+    "TEMPORAL_TLS_EXPIRATION_CHECKS_WARNING_WINDOW",
+    "TEMPORAL_TLS_EXPIRATION_CHECKS_ERROR_WINDOW",
+    "TEMPORAL_TLS_EXPIRATION_CHECKS_CHECK_INTERVAL",
+    "TEMPORAL_TLS_REQUIRE_CLIENT_AUTH",
+    "TEMPORAL_TLS_SERVER_CERT",
+    "TEMPORAL_TLS_SERVER_KEY",
+    "TEMPORAL_TLS_SERVER_KEY_DATA",
+    "TEMPORAL_TLS_SERVER_CA_CERT",
+    "TEMPORAL_TLS_SERVER_CA_CERT_DATA",
+    "TEMPORAL_TLS_INTERNODE_SERVER_NAME",
+    "TEMPORAL_TLS_INTERNODE_DISABLE_HOST_VERIFICATION",
+    "TEMPORAL_TLS_FRONTEND_CERT",
+    "TEMPORAL_TLS_FRONTEND_KEY",
+    "TEMPORAL_TLS_FRONTEND_KEY_DATA",
+    "TEMPORAL_TLS_CLIENT1_CA_CERT",
+    "TEMPORAL_TLS_CLIENT2_CA_CERT",
+    "TEMPORAL_TLS_CLIENT1_CA_CERT_DATA",
+    "TEMPORAL_TLS_CLIENT2_CA_CERT_DATA",
+    "TEMPORAL_TLS_FRONTEND_SERVER_NAME",
+    "TEMPORAL_TLS_FRONTEND_DISABLE_HOST_VERIFICATION",
+    "TEMPORAL_AUTH_AUTHORIZER",
+    "TEMPORAL_AUTH_CLAIM_MAPPER",
+    "TEMPORAL_JWT_KEY_SOURCE1",
+    "TEMPORAL_JWT_KEY_SOURCE2",
+    "TEMPORAL_JWT_KEY_REFRESH",
+    "TEMPORAL_JWT_PERMISSIONS_CLAIM",
+    "TEMPORAL_JWT_PERMISSIONS_REGEX",
+    "USE_INTERNAL_FRONTEND",
+];
+
+export function resolved(stack: string, patch: (raw: Record<string, unknown>) => Record<string, unknown> = (r) => r): ResolvedConfig {
+    return parseStackConfig(patch(exampleStackRaw(stack)), stack);
+}
+
+export const IN_CLUSTER_DB: DatabaseConnection = {
+    host: "temporal-postgres.temporal.svc",
+    port: 5432,
+    user: "temporal",
+    passwordSecretName: "temporal-db",
+    passwordSecretKey: "password",
+    databaseName: "temporal",
+    visibilityDatabaseName: "temporal_visibility",
+    createDatabase: true,
+};
+
+export const FLEXIBLE_DB: DatabaseConnection = {
+    ...IN_CLUSTER_DB,
+    host: "temporal-prod-pg.postgres.database.azure.com",
+    user: "temporaladmin",
+    createDatabase: false,
+    tlsServerName: "temporal-prod-pg.postgres.database.azure.com",
+};
+
+export function valuesInput(cfg: ResolvedConfig, database: DatabaseConnection = IN_CLUSTER_DB): TemporalValuesInput {
+    const serviceNames = temporalServiceNames(cfg.kubernetes.namespace, cfg.temporal.frontendExternalHost);
+    return {
+        serviceNames,
+        settings: resolveTemporalSettings(cfg),
+        secrets: temporalSecretNames(serviceNames.releaseName),
+        certificateDigests: { web: "a".repeat(64), internode: "b".repeat(64) },
+        auth: { jwksUrl: JWKS, audience: API_CLIENT_ID, permissionsClaimName: "roles" },
+        ui: {
+            host: cfg.identity.uiHost,
+            issuerUrl: ISSUER,
+            clientId: UI_CLIENT_ID,
+            callbackUrl: `https://${cfg.identity.uiHost}/auth/sso/callback`,
+            scopes: ["openid", "profile", "email", "offline_access", API_SCOPE],
+            ingressClassName: cfg.kubernetes.ingressClassName,
+        },
+        database,
+        temporalNamespaces: cfg.access.namespaces,
+    };
+}
+
+/** Reads a value at a dotted path (keys may contain hyphens, e.g. `server.internal-frontend.enabled`). */
+export function at(values: unknown, path: string): unknown {
+    return path.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), values);
+}
+
+export function env(list: unknown): Record<string, string> {
+    return Object.fromEntries((list as EnvVar[]).map((e) => [e.name, e.value]));
+}
+
+export const SERVER_SERVICE_KEYS = ["frontend", "internal-frontend", "history", "matching", "worker"] as const;
+
+/** Every env var name set on server containers (global and per service). */
+export function serverEnvNames(values: HelmValues): string[] {
+    const lists = [at(values, "server.additionalEnv"), ...SERVER_SERVICE_KEYS.map((s) => at(values, `server.${s}.additionalEnv`))];
+    return lists.flatMap((l) => (Array.isArray(l) ? (l as EnvVar[]).map((e) => e.name) : []));
+}
+
+/** Recorded mock inputs keep secret values wrapped; reads them as the provider would. */
+export function plain(v: unknown): unknown {
+    const u = pulumi.runtime.unwrapRpcSecret(v);
+    if (Array.isArray(u)) return u.map(plain);
+    if (u !== null && typeof u === "object") return Object.fromEntries(Object.entries(u).map(([k, x]) => [k, plain(x)]));
+    return u;
+}
+
+/** True when a recorded input value was a Pulumi secret when the program registered it. */
+export function wasSecret(v: unknown): boolean {
+    return pulumi.runtime.isRpcSecret(v);
+}
