@@ -43,6 +43,7 @@ export * from "./access";
 export * from "./registration";
 export { deterministicUuid, uuidV5 } from "./uuid";
 export { identityRules, accessMapIssues, APP_ROLE_VALUE_MAX } from "./rules";
+export { temporalIdentityArgs, type TemporalIdentityWiring } from "./args";
 
 export interface TemporalIdentityArgs {
     /** Stack name: part of display names and of every deterministic id. */

@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { setupOfflineEngine, unwrap, type OfflineEngine } from "../../scripts/lib/offline/engine";
 import { azureadCalls, azureadEmulators } from "../../scripts/lib/offline/emulators/azuread";
 import type { TemporalIdentity, TemporalIdentityArgs } from "../../infra/identity";
+// Pure (registers nothing), so importing it before the engine is set up is safe.
+import { temporalIdentityArgs } from "../../infra/identity/args";
 import type { ResolvedConfig } from "../../infra/config";
 import { sampleConfig } from "./fixtures";
 
@@ -22,19 +24,13 @@ export interface IdentityRun {
 }
 
 export function identityArgs(cfg: ResolvedConfig, workerCertificatesPem: Record<string, string>): TemporalIdentityArgs {
-    return {
-        stack: cfg.stack,
-        profile: cfg.profile,
-        tenantId: cfg.azure.tenantId,
-        location: cfg.azure.location,
-        identity: cfg.identity,
-        access: cfg.access,
-        workers: cfg.workers,
-        resourceGroupName: `rg-temporal-${cfg.stack}`,
-        keyVault: { name: `kv-temporal-${cfg.stack}`, id: `/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-temporal-${cfg.stack}/providers/Microsoft.KeyVault/vaults/kv-temporal-${cfg.stack}` },
+    const rg = `rg-temporal-${cfg.stack}`;
+    return temporalIdentityArgs(cfg, {
+        resourceGroupName: rg,
+        keyVault: { name: `kv-temporal-${cfg.stack}`, id: `/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/kv-temporal-${cfg.stack}` },
         workerCertificatesPem,
-        ...(cfg.kubernetes.oidcIssuerUrl !== undefined ? { oidcIssuerUrl: cfg.kubernetes.oidcIssuerUrl } : {}),
-    };
+        oidcIssuerUrl: cfg.kubernetes.oidcIssuerUrl,
+    });
 }
 
 /**

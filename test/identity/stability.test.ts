@@ -33,7 +33,7 @@ const byKey = (d: Digested[]) => new Map(d.map((r) => [`${r.type} ${r.name}`, r]
 describe("TemporalIdentity across runs", () => {
     it("registers the same resources with the same ids and inputs in two separate processes", async () => {
         const pem = clientCertificatePem("payments-worker");
-        const [first, second, prod] = await Promise.all([planInFreshProcess("dev", pem), planInFreshProcess("dev", pem), planInFreshProcess("prod", pem)]);
+        const [first, second] = await Promise.all([planInFreshProcess("dev", pem), planInFreshProcess("dev", pem)]);
         assert.equal(first.length, 32);
         // Registration order may differ with timing; the set of resources and each one's state may not.
         assert.deepEqual(byKey(second), byKey(first));
@@ -44,8 +44,8 @@ describe("TemporalIdentity across runs", () => {
             roles.map((r) => r.id),
             roles.map((r) => deterministicUuid("dev", "app-role", r.value)),
         );
-        const prodRoles = byKey(prod).get("azuread:index/application:Application temporal-api")!.state.appRoles as Array<{ id: string; value: string }>;
-        assert.deepEqual(prodRoles.map((r) => r.value), roles.map((r) => r.value));
-        for (const [i, r] of prodRoles.entries()) assert.notEqual(r.id, roles[i]!.id, "each stack has its own role ids");
+        const assignments = [...byKey(first).values()].filter((r) => r.type === "azuread:index/appRoleAssignment:AppRoleAssignment");
+        assert.equal(assignments.length, 16);
+        for (const a of assignments) assert.ok(a.state.appRoleId === "00000000-0000-0000-0000-000000000000" || roles.some((r) => r.id === a.state.appRoleId), a.name);
     });
 });
