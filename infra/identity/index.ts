@@ -113,6 +113,10 @@ export class TemporalIdentity extends pulumi.ComponentResource {
 
     constructor(name: string, args: TemporalIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("temporal-azure:identity:TemporalIdentity", name, {}, opts);
+        if (args.profile === "prod" && args.identity.allowLocalhostCallback) {
+            // The config rules refuse this too; the component does not rely on being called after them.
+            throw new Error("identity.allowLocalhostCallback: prod stacks do not register a localhost redirect URI: set it to false");
+        }
         const endpoints = entraEndpoints(args.tenantId);
         const names = displayNames(args.stack);
         const scope = apiPermissionScope(args.stack);
@@ -286,7 +290,8 @@ export class TemporalIdentity extends pulumi.ComponentResource {
             { applicationId: app.id, type: "AsymmetricX509Cert", encoding: "pem", value: leaf, startDate: validity.startDate, endDate: validity.endDate },
             { parent: this },
         );
-        const sp = new azuread.ServicePrincipal(`${base}-sp`, { clientId: app.clientId, owners }, { parent: this });
+        // Nobody needs a token for the worker's own app; requiring assignment keeps it that way.
+        const sp = new azuread.ServicePrincipal(`${base}-sp`, { clientId: app.clientId, appRoleAssignmentRequired: true, owners }, { parent: this });
         return { clientId: app.clientId, principalId: sp.objectId, kind: "app-registration" };
     }
 

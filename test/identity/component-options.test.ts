@@ -32,6 +32,14 @@ describe("TemporalIdentity options", () => {
         );
     });
 
+    it("refuses a localhost callback for prod even when called without the config rules", () => {
+        const args = identityArgs(sampleConfig("dev"), { "payments-worker": pem });
+        assert.throws(
+            () => new mod.TemporalIdentity("prod-localhost", { ...args, profile: "prod" }),
+            new Error("identity.allowLocalhostCallback: prod stacks do not register a localhost redirect URI: set it to false"),
+        );
+    });
+
     it("registers no localhost callback and no consent grant when the config says so", async () => {
         const cfg = sampleConfig("prod", { profile: "prod", identity: { uiHost: "temporal.contoso.example", grantSignInConsent: false, uiSecretRotationDays: 30 } });
         const registrations: Registration[] = [];

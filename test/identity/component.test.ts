@@ -203,6 +203,7 @@ describe("TemporalIdentity: workers", () => {
         assert.equal(await unwrap(run.identity.workers["orders-worker"]!.clientId), mi.clientId);
         assert.equal(await unwrap(run.identity.workers["orders-worker"]!.principalId), mi.principalId);
         assert.equal(run.identity.workers["payments-worker"]?.kind, "app-registration");
+        assert.equal(sp.appRoleAssignmentRequired, true, "nobody gets a token for the worker's own app");
         assert.equal(await unwrap(run.identity.workers["payments-worker"]!.clientId), s(res(T.app, "temporal-worker-payments-worker")).clientId);
         assert.equal(await unwrap(run.identity.workers["payments-worker"]!.principalId), sp.objectId);
     });
@@ -238,8 +239,8 @@ describe("TemporalIdentity: app role assignments", () => {
                 `${mi} orders:write`,
             ].sort(),
         );
-        const principalTypes = new Set(onApi.map((a) => s(a).principalType));
-        assert.deepEqual([...principalTypes].sort(), ["Group", "ServicePrincipal", "User"]);
+        const typeOf = Object.fromEntries(onApi.map((a) => [s(a).principalObjectId, s(a).principalType]));
+        assert.deepEqual([typeOf[guid], typeOf[admins], typeOf[alice], typeOf[mi], typeOf[paymentsSp]], ["Group", "Group", "User", "ServicePrincipal", "ServicePrincipal"]);
     });
 
     it("waits for the API app (an update may add the role it assigns)", async () => {

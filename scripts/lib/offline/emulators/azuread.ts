@@ -135,7 +135,8 @@ export const azureadEmulators: Record<string, Emulator> = {
         const principal = directory.get(str(inputs.principalObjectId) ?? "");
         const resource = directory.get(str(inputs.resourceObjectId) ?? "");
         return {
-            principalType: principal?.type ?? "User",
+            // Users and service principals are always looked up or created here; only a group given by object id is not.
+            principalType: principal?.type ?? "Group",
             principalDisplayName: principal?.displayName ?? "",
             resourceDisplayName: resource?.displayName ?? "",
         };
