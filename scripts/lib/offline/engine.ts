@@ -11,9 +11,13 @@ import * as pulumi from "@pulumi/pulumi";
 export interface RecordedResource {
     type: string;
     name: string;
-    /** Inputs as the program passed them (secrets unwrapped by the mock runtime). */
+    /** Inputs as the program passed them, secret values revealed (what the provider would receive). */
     inputs: Record<string, unknown>;
-    /** Inputs plus what the emulator computed. */
+    /** Inputs as the mock runtime handed them over: secret values still in Pulumi's secret envelope. */
+    rawInputs: Record<string, unknown>;
+    /** Dotted paths of the inputs that were Pulumi secrets (e.g. `stringData`, `properties.value`). */
+    secretPaths: string[];
+    /** Inputs plus what the emulator computed, secrets revealed. */
     state: Record<string, unknown>;
     id: string;
     custom: boolean;
@@ -46,6 +50,30 @@ export interface OfflineEngine {
     ofType(type: string): RecordedResource[];
     /** The one resource of a type whose logical name matches. */
     byName(type: string, name: string | RegExp): RecordedResource;
+}
+
+/** Pulumi's wire envelope of a secret value: `{ [SECRET_SIG_KEY]: SECRET_SIG, value }`. */
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** True when a mock input arrived as a secret (the mock runtime passes secrets in their envelope). */
+export function isSecretEnvelope(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** A copy with every secret envelope replaced by its value; `paths` collects where they were. */
+export function revealSecrets<T>(value: T, paths?: string[], at = ""): T {
+    if (isSecretEnvelope(value)) {
+        paths?.push(at || "(root)");
+        return revealSecrets(value.value, undefined, at) as T;
+    }
+    if (Array.isArray(value)) return value.map((v, i) => revealSecrets(v, paths, at ? `${at}.${i}` : String(i))) as T;
+    if (value !== null && typeof value === "object") {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) out[k] = revealSecrets(v, paths, at ? `${at}.${k}` : k);
+        return out as T;
+    }
+    return value;
 }
 
 /** A stable fake GUID derived from a seed, so ids do not change between runs. */
@@ -94,11 +122,15 @@ export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineE
                 const computed = emulate ? await emulate(args) : {};
                 const id = args.id || (args.custom ? stableGuid(`${args.type}/${args.name}`) : "");
                 const state = { ...args.inputs, ...computed };
+                const secretPaths: string[] = [];
+                const inputs = revealSecrets(args.inputs as Record<string, unknown>, secretPaths);
                 resources.push({
                     type: args.type,
                     name: args.name,
-                    inputs: args.inputs as Record<string, unknown>,
-                    state,
+                    inputs,
+                    rawInputs: args.inputs as Record<string, unknown>,
+                    secretPaths,
+                    state: revealSecrets(state),
                     id,
                     custom: args.custom ?? false,
                     ...(args.provider ? { provider: args.provider } : {}),
