@@ -24,7 +24,7 @@ export interface RecordedResource {
     provider?: string;
 }
 
-/** Computes provider-side attributes for one resource type from its inputs. */
+/** Computes provider-side attributes for one resource type from its inputs; a string `id` becomes the resource id. */
 export type Emulator = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown> | Promise<Record<string, unknown>>;
 /** Answers one provider function (invoke). */
 export type CallEmulator = (inputs: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
@@ -120,7 +120,8 @@ export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineE
             async newResource(args) {
                 const emulate = emulators[args.type];
                 const computed = emulate ? await emulate(args) : {};
-                const id = args.id || (args.custom ? stableGuid(`${args.type}/${args.name}`) : "");
+                // An emulator may set the provider's own id format (e.g. `/applications/<objectId>`).
+                const id = args.id || (args.custom ? (typeof computed.id === "string" && computed.id !== "" ? computed.id : stableGuid(`${args.type}/${args.name}`)) : "");
                 const state = { ...args.inputs, ...computed };
                 const secretPaths: string[] = [];
                 const inputs = revealSecrets(args.inputs as Record<string, unknown>, secretPaths);
