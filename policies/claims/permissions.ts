@@ -1,4 +1,4 @@
-import { compileGoRegexp } from "./go-regexp";
+import { GoRegexpError, translateGoRegexp } from "./go-regexp";
 import { ROLE_WORDS, Role, SYSTEM_SCOPE } from "./roles";
 
 /**
@@ -12,6 +12,7 @@ export type FindingCode =
     | "no-colon"
     | "regex-no-match"
     | "regex-missing-groups"
+    | "regex-invalid"
     | "legacy-system-scope"
     | "system-scope-case"
     | "unknown-role"
@@ -52,8 +53,114 @@ export interface ParseOptions {
 const show = (v: unknown): string => JSON.stringify(v);
 
 /**
+ * Go's `strings.ToLower`, which the server applies to role words. It maps rune by rune with simple
+ * case mapping; JavaScript's `toLowerCase` uses full mapping, which differs for one letter that can
+ * fold into a role word: "İ" (U+0130) is "i" in Go but "i̇" in JavaScript.
+ */
+export function goToLower(s: string): string {
+    return s.includes("\u0130") ? s.replace(/\u0130/g, "i").toLowerCase() : s.toLowerCase();
+}
+
+/** The server's role for a word (`read`, `write`, `worker`, `admin`, any case), else 0. */
+export function roleForWord(word: string): number {
+    // The usual spellings first: this runs for every element of every token.
+    switch (word) {
+        case "read":
+            return Role.Reader;
+        case "write":
+            return Role.Writer;
+        case "worker":
+            return Role.Worker;
+        case "admin":
+            return Role.Admin;
+    }
+    return ROLE_WORDS[goToLower(word)] ?? Role.Undefined;
+}
+
+/** The server's reading of its `permissionsRegex` setting, decided once per configuration. */
+export interface PermissionsPattern {
+    /** Set when the server uses the pattern; absent when it splits at the first colon. */
+    regex?: RegExp;
+    /** Why the server ignores the configured pattern (it falls back to the colon split and logs a warning). */
+    finding?: Finding;
+}
+
+/**
+ * Compiles `permissionsRegex` the way the server does: a pattern Go rejects, or one without both
+ * named groups `namespace` and `role`, is ignored with a warning and the colon split is used. Throws
+ * GoRegexpError (kind "unsupported") for a valid Go pattern this validator cannot reproduce.
+ */
+export function compilePermissionsPattern(permissionsRegex: string | undefined): PermissionsPattern {
+    if (permissionsRegex === undefined || permissionsRegex === "") return {};
+    let translated;
+    try {
+        translated = translateGoRegexp(permissionsRegex);
+    } catch (err) {
+        if (err instanceof GoRegexpError && err.kind === "invalid") {
+            return { finding: { code: "regex-invalid", effect: "note", message: err.message } };
+        }
+        throw err;
+    }
+    if (!translated.groupNames.includes("namespace") || !translated.groupNames.includes("role")) {
+        return {
+            finding: {
+                code: "regex-missing-groups",
+                effect: "note",
+                message: 'permissionsRegex lacks the named groups "namespace" and "role": the server falls back to splitting at the first colon',
+            },
+        };
+    }
+    try {
+        return { regex: new RegExp(translated.source, translated.flags) };
+    } catch (err) {
+        throw new GoRegexpError(
+            `permissionsRegex: this validator could not compile its translation of the pattern (${(err as Error).message}); Go may reject it too: simplify the pattern`,
+            "unsupported",
+        );
+    }
+}
+
+/** Files one role under a namespace. `namespaces` has no prototype, so "__proto__" is an ordinary key. */
+function grant(namespaces: Record<string, number>, namespace: string, role: number): void {
+    namespaces[namespace] = (namespaces[namespace] ?? 0) | role;
+}
+
+/** Splits one permission string as the server does; undefined when the server skips it. */
+function split(element: string, regex: RegExp | undefined): [namespace: string, word: string] | undefined {
+    if (regex) {
+        const m = regex.exec(element);
+        if (!m) return undefined;
+        // Go's FindStringSubmatch gives "" for a group that did not take part in the match.
+        return [m.groups?.namespace ?? "", m.groups?.role ?? ""];
+    }
+    const colon = element.indexOf(":");
+    return colon < 0 ? undefined : [element.slice(0, colon), element.slice(colon + 1)];
+}
+
+/**
+ * The server's extractPermissions without findings: the claim mapper's hot path. `claim` is the
+ * raw claim value; anything but an array grants nothing.
+ */
+export function foldPermissions(claim: unknown, pattern: PermissionsPattern): { system: number; namespaces: Record<string, number> } {
+    const namespaces = Object.create(null) as Record<string, number>;
+    let system = 0;
+    if (Array.isArray(claim)) {
+        for (const element of claim) {
+            if (typeof element !== "string") continue;
+            const parts = split(element, pattern.regex);
+            if (!parts) continue;
+            const role = roleForWord(parts[1]);
+            if (parts[0] === SYSTEM_SCOPE) system |= role;
+            else grant(namespaces, parts[0], role);
+        }
+    }
+    return { system, namespaces };
+}
+
+/**
  * Parses a permissions claim exactly as server 1.31's default JWT claim mapper does, and explains
- * every element that the server would skip or file somewhere unexpected.
+ * every element that the server would skip or file somewhere unexpected. Throws GoRegexpError when
+ * `permissionsRegex` is valid Go that this validator cannot reproduce.
  */
 export function parsePermissions(permissions: unknown, options: ParseOptions = {}): ParsedPermissions {
     const claimName = options.claimName ?? "permissions";
@@ -77,39 +184,20 @@ export function parsePermissions(permissions: unknown, options: ParseOptions = {
         return result;
     }
 
-    let regex: RegExp | undefined;
-    let regexHasGroups = false;
-    if (options.permissionsRegex !== undefined && options.permissionsRegex !== "") {
-        regex = compileGoRegexp(options.permissionsRegex);
-        const names = namedGroups(options.permissionsRegex);
-        regexHasGroups = names.has("namespace") && names.has("role");
-        if (!regexHasGroups) {
-            findings.push({
-                code: "regex-missing-groups",
-                effect: "note",
-                message: "permissionsRegex lacks the named groups \"namespace\" and \"role\": the server falls back to splitting at the first colon",
-            });
-        }
-    }
+    const pattern = compilePermissionsPattern(options.permissionsRegex);
+    if (pattern.finding) findings.push(pattern.finding);
+    const regex = pattern.regex;
 
     permissions.forEach((element: unknown, index: number) => {
         if (typeof element !== "string") {
             findings.push({ code: "not-a-string", index, value: element, effect: "ignored", message: `element ${index} (${show(element)}) is not a string: skipped` });
             return;
         }
-        let namespace: string;
-        let word: string;
-        if (regex && regexHasGroups) {
-            const m = regex.exec(element);
-            if (!m) {
+        const parts = split(element, regex);
+        if (!parts) {
+            if (regex) {
                 findings.push({ code: "regex-no-match", index, value: element, effect: "ignored", message: `${show(element)} does not match permissionsRegex: skipped` });
-                return;
-            }
-            namespace = m.groups?.namespace ?? "";
-            word = m.groups?.role ?? "";
-        } else {
-            const colon = element.indexOf(":");
-            if (colon < 0) {
+            } else {
                 findings.push({
                     code: "no-colon",
                     index,
@@ -117,18 +205,17 @@ export function parsePermissions(permissions: unknown, options: ParseOptions = {
                     effect: "ignored",
                     message: `${show(element)} has no colon: skipped (write "<namespace>:<read|write|worker|admin>")`,
                 });
-                return;
             }
-            namespace = element.slice(0, colon);
-            word = element.slice(colon + 1);
+            return;
         }
-        const role = ROLE_WORDS[word.toLowerCase()] ?? Role.Undefined;
+        const [namespace, word] = parts;
+        const role = roleForWord(word);
         if (namespace === SYSTEM_SCOPE) {
             result.system |= role;
         } else {
-            result.namespaces[namespace] = (result.namespaces[namespace] ?? 0) | role;
+            grant(result.namespaces, namespace, role);
         }
-        explainElement(findings, element, index, namespace, word, role);
+        explainElement(findings, element, index, namespace, word, role, regex !== undefined);
     });
 
     const perScope: Array<[string | undefined, number]> = [[undefined, result.system], ...Object.entries(result.namespaces)];
@@ -147,7 +234,7 @@ export function parsePermissions(permissions: unknown, options: ParseOptions = {
     return result;
 }
 
-function explainElement(findings: Finding[], element: string, index: number, namespace: string, word: string, role: number): void {
+function explainElement(findings: Finding[], element: string, index: number, namespace: string, word: string, role: number, regexMode: boolean): void {
     const at = { index, value: element, namespace };
     const trimmedNs = namespace.trim();
     const trimmedWord = word.trim();
@@ -177,14 +264,14 @@ function explainElement(findings: Finding[], element: string, index: number, nam
     if (namespace === "") {
         findings.push({ ...at, code: "empty-namespace", effect: "misfiled", message: `${show(element)} has an empty namespace: the server files it under namespace "", which no request names` });
     }
-    if (word.includes(":")) {
+    if (word.includes(":") && !regexMode) {
         findings.push({
             ...at,
             code: "extra-colon",
             effect: "ignored",
             message: `${show(element)} has more than one colon: the server splits at the first, so the role word is ${show(word)}, which is unknown`,
         });
-    } else if (role === 0 && trimmedWord !== word && ROLE_WORDS[trimmedWord.toLowerCase()] !== undefined) {
+    } else if (role === 0 && trimmedWord !== word && roleForWord(trimmedWord) !== Role.Undefined) {
         // Already reported as whitespace.
     } else if (role === 0) {
         findings.push({
@@ -193,16 +280,14 @@ function explainElement(findings: Finding[], element: string, index: number, nam
             effect: "ignored",
             message: `${show(element)} has the unknown role word ${show(word)}: it grants nothing (use read, write, worker or admin)`,
         });
+    } else if (/[^\x00-\x7f]/.test(word)) {
+        findings.push({
+            ...at,
+            code: "role-case",
+            effect: "note",
+            message: `${show(element)}: the server folds the non-ASCII letters of ${show(word)} to ${show(goToLower(word))} (Go's simple case mapping), so it works, but it looks like a spoof; write ${show(goToLower(word))}`,
+        });
     } else if (word !== word.toLowerCase()) {
         findings.push({ ...at, code: "role-case", effect: "note", message: `${show(element)}: role words are case-insensitive, so ${show(word)} works, but lower case is the convention` });
     }
-}
-
-/** Named groups of a Go or JavaScript pattern (`(?P<name>` or `(?<name>`). */
-function namedGroups(pattern: string): Set<string> {
-    const names = new Set<string>();
-    for (const m of pattern.matchAll(/\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/g)) {
-        if (m[1]) names.add(m[1]);
-    }
-    return names;
 }

@@ -1,0 +1,200 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { compilePermissionsPattern, foldPermissions, parsePermissions, type FindingCode } from "../../policies/claims/permissions";
+import { compileGoRegexp, GoRegexpError, translateGoRegexp } from "../../policies/claims/go-regexp";
+import { Role, effectiveAccess, roleNames } from "../../policies/claims/roles";
+
+const plain = (o: Record<string, number>): Record<string, number> => ({ ...o });
+const codes = (permissions: unknown, opts = {}): FindingCode[] => parsePermissions(permissions, opts).findings.map((f) => f.code);
+
+describe("parsePermissions: the server's colon split (reference §1)", () => {
+    it("maps the four words to the role bits and ORs several entries of one namespace", () => {
+        const p = parsePermissions(["default:read", "default:write", "default:worker", "ops:admin"]);
+        assert.deepEqual(plain(p.namespaces), { default: 7, ops: 8 });
+        assert.equal(p.system, 0);
+        assert.equal(Role.Undefined, 0);
+        assert.deepEqual([Role.Worker, Role.Reader, Role.Writer, Role.Admin], [1, 2, 4, 8]);
+    });
+
+    it("files temporal-system roles under system, exactly that string", () => {
+        const p = parsePermissions(["temporal-system:admin", "temporal-system:read"]);
+        assert.equal(p.system, 10);
+        assert.deepEqual(plain(p.namespaces), {});
+    });
+
+    it("matches role words case-insensitively, as Go's strings.ToLower does (including İ → i)", () => {
+        const p = parsePermissions(["a:READ", "b:Write", "c:WoRkEr", "d:adm\u0130n"]);
+        assert.deepEqual(plain(p.namespaces), { a: 2, b: 4, c: 1, d: 8 });
+        const notes = p.findings.filter((f) => f.code === "role-case");
+        assert.equal(notes.length, 4);
+        assert.match(notes[3]?.message ?? "", /looks like a spoof; write "admin"/);
+    });
+
+    it("keeps namespace case and files unknown words as role 0 (the entry still exists)", () => {
+        const p = parsePermissions(["Payments:read", "payments:owner"]);
+        assert.deepEqual(plain(p.namespaces), { Payments: 2, payments: 0 });
+    });
+
+    it("splits at the FIRST colon, trims nothing, and accepts an empty namespace", () => {
+        const p = parsePermissions(["ns:read:x", " default:read", "default: read", ":read"]);
+        assert.deepEqual(plain(p.namespaces), { ns: 0, " default": 2, default: 0, "": 2 });
+    });
+
+    it("skips non-strings and strings without a colon; ignores a claim that is missing or not an array", () => {
+        assert.deepEqual(plain(parsePermissions([42, null, { ns: "read" }, "nocolon", "x:read"]).namespaces), { x: 2 });
+        assert.deepEqual(codes(undefined), ["claim-missing"]);
+        assert.deepEqual(codes("default:read"), ["claim-not-array"]);
+        assert.deepEqual(codes(null), ["claim-not-array"]);
+        assert.deepEqual(plain(parsePermissions({ default: "read" }).namespaces), {});
+    });
+
+    it("files a namespace called __proto__ like any other (no prototype pollution)", () => {
+        const p = parsePermissions(["__proto__:admin", "constructor:read"]);
+        assert.equal(p.namespaces["__proto__"], 8);
+        assert.equal(p.namespaces["constructor"], 2);
+        assert.equal(({} as Record<string, unknown>).admin, undefined);
+    });
+});
+
+describe("parsePermissions: a finding for every trap", () => {
+    const cases: Array<[string, unknown[], FindingCode, "ignored" | "misfiled" | "note", RegExp]> = [
+        ["legacy system: scope", ["system:admin"], "legacy-system-scope", "misfiled", /namespace literally named "system".*write "temporal-system:admin"/],
+        ["unknown word", ["default:owner"], "unknown-role", "ignored", /unknown role word "owner"/],
+        ["untrimmed whitespace (namespace)", [" default:read"], "whitespace", "misfiled", /filed under namespace " default".*write "default:read"/],
+        ["untrimmed whitespace (word)", ["default: read"], "whitespace", "ignored", /word " read"/],
+        ["case variant of temporal-system", ["Temporal-System:admin"], "system-scope-case", "misfiled", /namespace named "Temporal-System"/],
+        ["extra colon", ["default:read:all"], "extra-colon", "ignored", /role word is "read:all"/],
+        ["empty namespace", [":read"], "empty-namespace", "misfiled", /empty namespace/],
+        ["non-string element", [7], "not-a-string", "ignored", /element 0 \(7\) is not a string/],
+        ["worker without write", ["payments:worker"], "worker-without-write", "misfiled", /add "payments:write"/],
+        ["no colon", ["payments"], "no-colon", "ignored", /has no colon/],
+    ];
+    for (const [name, input, code, effect, message] of cases) {
+        it(name, () => {
+            const f = parsePermissions(input).findings.find((x) => x.code === code);
+            assert.ok(f, `no ${code} finding in ${JSON.stringify(parsePermissions(input).findings)}`);
+            assert.equal(f.effect, effect);
+            assert.match(f.message, message);
+        });
+    }
+
+    it("reports worker-without-write on the cluster scope too, and not when write is there", () => {
+        assert.deepEqual(codes(["temporal-system:worker"]), ["worker-without-write"]);
+        assert.deepEqual(codes(["payments:worker", "payments:write"]), []);
+        assert.deepEqual(codes(["payments:worker", "temporal-system:write"]), []);
+    });
+
+    it("reports nothing for clean values and names the element's index", () => {
+        assert.deepEqual(codes(["payments:write", "temporal-system:read"]), []);
+        assert.equal(parsePermissions(["ok:read", "bad:owner"]).findings[0]?.index, 1);
+    });
+});
+
+describe("parsePermissions: permissionsRegex (Go syntax)", () => {
+    const goPattern = "(?P<role>[\\w-]+):(?P<namespace>[\\w-]+)";
+
+    it("uses Go's (?P<name>) groups, unanchored, skipping what does not match", () => {
+        const p = parsePermissions(["read:payments", "prefix write:orders suffix", "nope"], { permissionsRegex: goPattern });
+        assert.deepEqual(plain(p.namespaces), { payments: 2, orders: 4 });
+        assert.deepEqual(
+            p.findings.map((f) => f.code),
+            ["regex-no-match"],
+        );
+    });
+
+    it("routes temporal-system to system and ORs, as in colon mode", () => {
+        const p = parsePermissions(["admin:temporal-system", "read:temporal-system", "read:a", "write:a"], { permissionsRegex: goPattern });
+        assert.equal(p.system, 10);
+        assert.deepEqual(plain(p.namespaces), { a: 6 });
+    });
+
+    it("falls back to the colon split when a group is missing, as the server does", () => {
+        const p = parsePermissions(["payments:read"], { permissionsRegex: "(?P<namespace>\\w+):(\\w+)" });
+        assert.deepEqual(plain(p.namespaces), { payments: 2 });
+        assert.deepEqual(
+            p.findings.map((f) => f.code),
+            ["regex-missing-groups"],
+        );
+    });
+
+    it("falls back to the colon split when Go itself rejects the pattern", () => {
+        const p = parsePermissions(["payments:read"], { permissionsRegex: "(?P<namespace>\\w+)(?=:)(?P<role>\\w+)" });
+        assert.deepEqual(plain(p.namespaces), { payments: 2 });
+        assert.equal(p.findings[0]?.code, "regex-invalid");
+        assert.match(p.findings[0]?.message ?? "", /lookaround.*splits permissions at the first colon/);
+    });
+
+    it("refuses a valid Go pattern it cannot reproduce instead of guessing", () => {
+        assert.throws(() => parsePermissions(["x"], { permissionsRegex: "(?P<namespace>\\pL+):(?P<role>\\w+)" }), (e: unknown) => e instanceof GoRegexpError && e.kind === "unsupported");
+    });
+
+    it("gives an absent group as an empty string (Go's FindStringSubmatch)", () => {
+        const p = parsePermissions(["read"], { permissionsRegex: "(?P<namespace>x)?(?P<role>read)" });
+        assert.deepEqual(plain(p.namespaces), { "": 2 });
+    });
+
+    it("foldPermissions (the mapper's hot path) agrees with parsePermissions", () => {
+        const inputs: unknown[][] = [
+            ["a:read", "a:write", "temporal-system:admin", "b:owner", 3, "nocolon", " c:read", "d:WRITE"],
+            ["read:x", "admin:temporal-system", "zzz"],
+        ];
+        for (const [i, input] of inputs.entries()) {
+            const opts = i === 1 ? { permissionsRegex: goPattern } : {};
+            const slow = parsePermissions(input, opts);
+            const fast = foldPermissions(input, compilePermissionsPattern(opts.permissionsRegex));
+            assert.deepEqual(plain(fast.namespaces), plain(slow.namespaces));
+            assert.equal(fast.system, slow.system);
+        }
+    });
+});
+
+describe("go-regexp: Go RE2 semantics in JavaScript", () => {
+    const matches = (pattern: string, input: string): boolean => compileGoRegexp(pattern).test(input);
+
+    it("translates Go-only syntax", () => {
+        assert.ok(matches("(?P<a>x)", "x"));
+        assert.equal(compileGoRegexp("(?P<ns>\\w+)").exec("ab")?.groups?.ns, "ab");
+        assert.ok(matches("\\Qa.b\\E", "a.b"));
+        assert.ok(!matches("^\\Qa.b\\E$", "axb"), "\\Q...\\E quotes the dot");
+        assert.ok(matches("^a\\x{41}\\x42$", "aAB"));
+        assert.ok(matches("^\\101$", "A"), "octal escape");
+        assert.ok(matches("^\\:\\-\\@$", ":-@"), "escaped punctuation is literal");
+        assert.ok(matches("\\Aab\\z", "ab") && !matches("\\Aab\\z", "ab\n"));
+        assert.ok(matches("^a{,2}$", "a{,2}"), "a brace that is not a repeat is a literal");
+        assert.ok(matches("^[]a]+$", "]a]"), "] first in a class is literal");
+    });
+
+    it("keeps Go's meaning of ., \\s, $ and (?m)", () => {
+        assert.ok(matches("^a.b$", "a\rb"), "Go's . matches \\r");
+        assert.ok(!matches("^a.b$", "a\nb"));
+        assert.ok(matches("(?s)^a.b$", "a\nb"));
+        assert.ok(!matches("^\\s$", "\v"), "Go's \\s is [\\t\\n\\f\\r ]");
+        assert.ok(!matches("^\\s$", "\u00a0"));
+        assert.ok(!matches("^a$", "a\n"), "Go's $ without (?m) is the end of the text");
+        assert.ok(matches("(?m)^b$", "a\nb"));
+        assert.ok(!matches("(?m)^b$", "a\rb"), "under (?m) only \\n ends a line in Go");
+        assert.ok(matches("(?i)^K$", "\u212a"), "(?i) folds like Go (Kelvin sign)");
+    });
+
+    it("reports patterns Go rejects as invalid", () => {
+        for (const p of ["(a)\\1", "(?=a)", "(?<!a)b", "(?P=x)", "a**", "a{1001}", "a{3,2}", "(a", "a)", "[a", "\\u0041", "\\e", "*a", "(?P<a>x)(?P<a>y)", "(?P<a-b>x)"]) {
+            assert.throws(() => translateGoRegexp(p), (e: unknown) => e instanceof GoRegexpError && e.kind === "invalid", p);
+        }
+    });
+
+    it("refuses valid Go it cannot reproduce", () => {
+        for (const p of ["\\pL", "[[:alpha:]]", "a(?i)b", "(?U)a+", "\\C", "[\\S]", "(?-i)a"]) {
+            assert.throws(() => translateGoRegexp(p), (e: unknown) => e instanceof GoRegexpError && e.kind === "unsupported", p);
+        }
+    });
+});
+
+describe("roles", () => {
+    it("renders bitmasks and effective access by numeric comparison", () => {
+        assert.equal(roleNames(0), "none");
+        assert.equal(roleNames(7), "writer|reader|worker");
+        assert.equal(effectiveAccess(7), "write");
+        assert.equal(effectiveAccess(1), "none");
+        assert.equal(effectiveAccess(9), "admin");
+    });
+});
