@@ -8,7 +8,7 @@ import { loadTlsFromKeyVault, splitPemBundle, type SecretReader } from "../../sc
 import { SetupError } from "../../scripts/lib/live/errors";
 import { classifyOutcome, PROBES } from "../../scripts/lib/live/probe";
 import { runVerifyLive, type RunIo } from "../../scripts/lib/live/run";
-import { parseStackOutputs, readStackOutputs, type StackOutputs } from "../../scripts/lib/live/stack-outputs";
+import { parseStackOutputs, PROJECT_DIR, readStackOutputs, type StackOutputs } from "../../scripts/lib/live/stack-outputs";
 import { acquireToken, parsePrincipal, readTokenFromStream, type CredentialFactory } from "../../scripts/lib/live/token";
 import { startLocalStack, WORKER, type LocalStack } from "./support/stack";
 
@@ -61,15 +61,24 @@ describe("stack outputs", () => {
         assert.deepEqual(read, outputs);
     });
 
-    it("says what the Automation API needs when it cannot run (no Pulumi CLI here)", async () => {
-        await assert.rejects(
-            readStackOutputs("dev", "/srv/program", async () => {
-                throw new Error("Failed to run `pulumi version`: spawn pulumi ENOENT\n    at ...");
-            }),
-            (err: Error) =>
-                err instanceof SetupError &&
-                err.message.startsWith("--stack dev: cannot read the stack's outputs through the Pulumi Automation API (Failed to run `pulumi version`: spawn pulumi ENOENT).") &&
-                err.message.includes("`pulumi stack output --stack dev --json`"),
+    it("says what the Automation API needs when it cannot run: the real LocalWorkspace, with no Pulumi CLI on this machine", async () => {
+        await assert.rejects(readStackOutputs("dev"), (err: Error) => {
+            assert.ok(err instanceof SetupError);
+            assert.equal(
+                err.message,
+                "--stack dev: cannot read the stack's outputs through the Pulumi Automation API (the Pulumi CLI is not installed or not on PATH). " +
+                    `It needs the Pulumi CLI on PATH, a login to the stack's backend and the program in ${PROJECT_DIR}; or pass --outputs <file> written by \`pulumi stack output --stack dev --json\`.`,
+            );
+            return true;
+        });
+    });
+
+    it("quotes the CLI's own error line when it runs but fails", async () => {
+        const cliError = Object.assign(new Error("code: 255\n stdout: \n stderr: error: no stack named 'qa' found\n"), {
+            commandResult: { stderr: "warning: A new version of Pulumi is available.\nerror: no stack named 'qa' found\n" },
+        });
+        await assert.rejects(readStackOutputs("qa", "/srv/program", () => Promise.reject(cliError)), (err: Error) =>
+            err.message.startsWith("--stack qa: cannot read the stack's outputs through the Pulumi Automation API (error: no stack named 'qa' found)."),
         );
     });
 });
@@ -220,7 +229,7 @@ describe("the CLI's usage errors", () => {
             [["--outputs", file], "--as is required: worker:<name> (a worker declared in the stack) or user"],
             [["--outputs", file, "--as", "admin"], '--as must be worker:<name> or user (got "admin")'],
             [["--outputs", file, "--as", "worker:billing"], `--as: the stack declares no worker "billing" (workers: ${WORKER})`],
-            [["--outputs", file, "--as", "user", "--token", "a.b.c"], "--namespace is required with --as user: which Temporal namespace to probe"],
+            [["--outputs", file, "--as", "user"], "--namespace is required with --as user: which Temporal namespace to probe"],
             [["--as", "user"], "--stack <name> or --outputs <file> is required: which deployed stack to check"],
             [["--stack", "dev", "--outputs", file, "--as", "user"], "give either --stack or --outputs, not both"],
             [["--outputs", file, "--as", "user", "--credential", "password"], '--credential must be one of certificate, workload-identity, cli, default (got "password")'],
@@ -231,6 +240,10 @@ describe("the CLI's usage errors", () => {
             assert.equal(r.code, 2, `${argv.join(" ")}: ${r.stderr}`);
             assert.equal(r.stderr, `verify-live: ${message}\nRun with --help for the options.\n`);
         }
+        const onCommandLine = await cli(["--outputs", file, "--as", "user", "--token", "a.b.c"]);
+        assert.equal(onCommandLine.code, 2);
+        assert.match(onCommandLine.stderr, /^verify-live: note: a token on the command line is visible to other processes and kept in shell history; prefer --token -\n/);
+        assert.equal(onCommandLine.stderr.includes("a.b.c"), false);
         const unknown = await cli(["--outputs", file, "--as", "user", "--frontend", "x"]);
         assert.equal(unknown.code, 2);
         assert.match(unknown.stderr, /Unknown option '--frontend'/);
@@ -299,9 +312,19 @@ describe("the CLI's usage errors", () => {
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /^verify-live user -> 127\.0\.0\.1:\d+ \(server name temporal-frontend\.temporal\.svc\)/);
         assert.match(r.stdout, /SignalWorkflowExecution\s+write\s+payments\s+deny\s+deny \(PERMISSION_DENIED\)\s+match/);
-        const bad = await cli(["--outputs", file, "--as", "user", "--namespace", "payments", ...tlsFlags, "--token", "a.b.c", "--address", "localhost:http"]);
+        const bad = await cli(["--outputs", file, "--as", "user", "--namespace", "payments", ...tlsFlags, "--address", "localhost:http"]);
         assert.equal(bad.code, 2);
         assert.equal(bad.stderr, 'verify-live: --address: address "localhost:http" is not host:port\nRun with --help for the options.\n');
+    });
+
+    it("no verdict (exit 3) when the validator cannot fetch the tenant's keys: never a false mismatch", async () => {
+        const token = await stack.entra.appToken(stack.workerClientId, ["payments:write"]);
+        const file = `${stack.dir}/outputs-nokeys.json`;
+        fs.writeFileSync(file, JSON.stringify({ ...outputs, jwksUrl: "http://127.0.0.1:1/keys" }));
+        const r = await cli(["--outputs", file, "--as", `worker:${WORKER}`, "--token", "-"], { stdin: Readable.from([token]) });
+        assert.equal(r.code, 3);
+        assert.match(r.stderr, /^verify-live: the validator cannot judge the token \(keys-unavailable\): .*http:\/\/127\.0\.0\.1:1\/keys.*\n$/);
+        assert.equal(r.stdout, "");
     });
 
     it("a missing outputs file or TLS file is a setup failure (exit 3) naming it", async () => {
@@ -309,7 +332,7 @@ describe("the CLI's usage errors", () => {
         assert.equal(missing.code, 3);
         assert.equal(missing.stderr, "verify-live: --outputs /nonexistent/outputs.json: cannot read the file (ENOENT)\n");
         const file = stack.writeOutputs(stack.secured);
-        const noCa = await cli(["--outputs", file, "--as", `worker:${WORKER}`, "--token", "a.b.c", "--tls-ca", "/nonexistent/ca.crt"]);
+        const noCa = await cli(["--outputs", file, "--as", `worker:${WORKER}`, "--tls-ca", "/nonexistent/ca.crt"]);
         assert.equal(noCa.code, 3);
         assert.match(noCa.stderr, /^verify-live: --tls-ca \/nonexistent\/ca.crt: cannot read it \(ENOENT\)/);
     });

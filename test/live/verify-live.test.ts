@@ -48,6 +48,12 @@ function input(token: string, overrides: Partial<VerifyInput> = {}): VerifyInput
     };
 }
 
+const byName = (report: Awaited<ReturnType<typeof verifyLive>>, name: string) => {
+    const probe = report.probes.find((p) => p.name === name);
+    assert.ok(probe, `probe ${name} ran`);
+    return probe;
+};
+
 function runCli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["--import", "tsx", path.join("scripts", "verify-live.ts"), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
@@ -95,6 +101,16 @@ describe("verify-live against a local frontend over mTLS", () => {
         const report = await verifyLive(input(token));
         assert.deepEqual(report.probes.map((p) => p.observed.decision), PROBES.map(() => "allow"));
         assert.equal(report.verdict.exitCode, 0);
+    });
+
+    it("(a) roles the server silently misfiles are reported with the verdict", async () => {
+        const token = await stack.entra.appToken(stack.workerClientId, ["payments:write", "system:admin"]);
+        const report = await verifyLive(input(token));
+        assert.equal(report.verdict.exitCode, 0);
+        assert.equal(byName(report, "ListClusters").observed.decision, "deny", "system:admin is not the cluster scope");
+        const advice = (report.token.advice ?? []).join("\n");
+        assert.match(advice, /"system:admin" uses the legacy "system" scope/);
+        assert.match(formatReport(report), /^ {2}note {9}"system:admin" uses the legacy "system" scope/m);
     });
 
     it("(b) a token without roles is denied everything, as predicted; a worker without write is told to get it", async () => {

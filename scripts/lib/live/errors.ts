@@ -14,8 +14,8 @@ export class UsageError extends Error {
 export class SetupError extends Error {
     constructor(
         message: string,
-        /** What could not be set up, for reports: outputs, token, certificates, tls, connection. */
-        readonly stage: "outputs" | "token" | "certificates" | "tls" | "connection",
+        /** What could not be set up, for reports. */
+        readonly stage: "outputs" | "token" | "keys" | "certificates" | "tls" | "connection",
     ) {
         super(message);
         this.name = "SetupError";

@@ -1,4 +1,5 @@
-import { authorize, createClaimMapper, isClaimsError, roleNames, SYSTEM_SCOPE, type Claims } from "../../../policies/claims";
+import { authorize, createClaimMapper, explain, roleNames, SYSTEM_SCOPE, type Claims } from "../../../policies/claims";
+import { SetupError } from "./errors";
 import type { Prediction } from "./probe";
 import type { StackOutputs } from "./stack-outputs";
 
@@ -22,34 +23,44 @@ export interface TokenPrediction {
     claims?: Claims;
     /** Why the mapper rejects the token (then every call is denied). */
     rejected?: { code: string; message: string };
+    /** Role strings the server skips or files elsewhere, and the validator's other observations. */
+    advice: string[];
     decide(apiName: string, namespace: string): Prediction;
 }
 
 export type ClaimMapperFactory = typeof createClaimMapper;
 
+/** The validator could not judge the token at all: no prediction, so no comparison either. */
+const NO_PREDICTION = new Set(["keys-unavailable", "jwks-too-large", "invalid-options"]);
+
 export async function predictForToken(token: string, outputs: StackOutputs, factory: ClaimMapperFactory = createClaimMapper): Promise<TokenPrediction> {
-    const mapper = factory(claimMapperOptions(outputs));
-    let claims: Claims;
-    try {
-        claims = await mapper.getClaims({ authorization: `Bearer ${token}` });
-    } catch (err) {
-        if (!isClaimsError(err)) throw err;
-        const rejected = { code: err.code, message: err.message };
+    const options = claimMapperOptions(outputs);
+    const report = await explain(token, { ...options, mapper: factory(options) });
+    const advice = [...report.findings.map((f) => f.message), ...report.notes];
+    const error = report.error;
+    if (report.claims && !error) {
+        const claims = report.claims;
         return {
-            rejected,
-            decide: () => ({ decision: "deny", reason: `the claim mapper rejects the token (${err.code}): ${err.message}` }),
+            claims,
+            advice,
+            decide: (apiName, namespace) => {
+                const { decision, reason } = authorize(claims, { apiName, namespace });
+                return { decision, reason };
+            },
         };
     }
+    if (!error) throw new SetupError("the validator neither accepted nor rejected the token", "keys");
+    if (NO_PREDICTION.has(error.code)) {
+        throw new SetupError(`the validator cannot judge the token (${error.code}): ${error.message}`, "keys");
+    }
     return {
-        claims,
-        decide: (apiName, namespace) => {
-            const { decision, reason } = authorize(claims, { apiName, namespace });
-            return { decision, reason };
-        },
+        rejected: { code: error.code, message: error.message },
+        advice,
+        decide: () => ({ decision: "deny", reason: `deny: the claim mapper rejects the token (${error.code}): ${error.message}` }),
     };
 }
 
-/** "payments: writer; temporal-system: none" — the roles the token carries, never the token. */
+/** "temporal-system: none; "payments": writer" — the roles the token carries, never the token. */
 export function describeClaims(claims: Claims): string {
     const parts = [`${SYSTEM_SCOPE}: ${roleNames(claims.system)}`];
     for (const [ns, bits] of Object.entries(claims.namespaces)) parts.push(`${JSON.stringify(ns)}: ${roleNames(bits)}`);

@@ -15,6 +15,8 @@ export interface LiveReport {
         /** Roles as the server's mapper files them. */
         roles?: string;
         rejected?: { code: string; message: string };
+        /** The validator's findings about the token's roles and its other notes. */
+        advice?: string[];
     };
     tls: TlsCheck;
     probes: ProbeResult[];
@@ -94,6 +96,7 @@ export function formatReport(report: LiveReport): string {
         token.rejected
             ? `  claims       REJECTED by the claim mapper (${token.rejected.code}): ${token.rejected.message}`
             : `  claims       subject ${token.subject ?? "?"}; ${token.roles ?? ""}`,
+        ...(token.advice ?? []).map((a) => `  note         ${a}`),
         `  client cert  ${target.clientCertificate ?? "none"} (${target.tlsSource})`,
         tls.ok
             ? `  tls          ok, ${tls.protocol}; frontend certificate ${tls.serverCertificate.subject}, issued by ${tls.serverCertificate.issuer}, valid until ${tls.serverCertificate.validTo}`

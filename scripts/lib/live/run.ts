@@ -172,6 +172,7 @@ async function run(argv: string[], io: RunIo, json: boolean): Promise<number> {
         throw new UsageError(`--probe: ${(err as Error).message}`);
     }
     const token = flags.token === "-" ? await readTokenFromStream(io.stdin) : flags.token;
+    if (token !== undefined && flags.token !== "-") io.stderr("verify-live: note: a token on the command line is visible to other processes and kept in shell history; prefer --token -\n");
 
     const { outputs, source } = await loadOutputs(flags, io);
     const worker = principal.kind === "worker" ? workerOf(outputs, principal.name, "--as") : undefined;

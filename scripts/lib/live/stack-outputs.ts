@@ -118,6 +118,17 @@ export const selectLocalStack: SelectStack = async (args) => {
     return LocalWorkspace.selectStack(args);
 };
 
+/**
+ * The useful line of an Automation API failure. Its CommandError's message starts with "code: -2";
+ * the CLI's own words are in `commandResult.stderr` (e.g. "error: no stack named 'dev' found").
+ */
+export function automationFailure(err: unknown): string {
+    const stderr = (err as { commandResult?: { stderr?: string } }).commandResult?.stderr ?? "";
+    if (/ENOENT/.test(stderr) && /pulumi/.test(stderr)) return "the Pulumi CLI is not installed or not on PATH";
+    const lines = (stderr || (err instanceof Error ? err.message : String(err))).split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    return lines.find((l) => /^error:/i.test(l)) ?? lines[0] ?? String(err);
+}
+
 /** Project root: the directory holding Pulumi.yaml, three levels above this file. */
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
 
@@ -128,7 +139,7 @@ export async function readStackOutputs(stackName: string, workDir: string = PROJ
         stack = await select({ stackName, workDir });
         map = await stack.outputs();
     } catch (err) {
-        const reason = (err as Error).message.split("\n").find((l) => l.trim() !== "") ?? String(err);
+        const reason = automationFailure(err);
         throw new SetupError(
             `--stack ${stackName}: cannot read the stack's outputs through the Pulumi Automation API (${reason}). ` +
                 "It needs the Pulumi CLI on PATH, a login to the stack's backend and the program in " +

@@ -54,6 +54,7 @@ export async function verifyLive(input: VerifyInput): Promise<LiveReport> {
         report.token.roles = describeClaims(prediction.claims);
     }
     if (prediction.rejected) report.token.rejected = prediction.rejected;
+    if (prediction.advice.length > 0) report.token.advice = prediction.advice;
 
     report.tls = await checkTls(
         { address: input.address, serverName: input.serverName, serverNameSource: input.serverNameSource, tls: input.tls },
