@@ -304,6 +304,24 @@ describe("the CLI's usage errors", () => {
         assert.doesNotMatch(r.stdout, /PRIVATE KEY/);
     });
 
+    it("without --token, asks Entra ID as the worker: client credentials with the worker's own certificate", async () => {
+        const calls: string[] = [];
+        // The credential a worker outside AKS builds; here its token comes from the local issuer, signed for real.
+        const credentials: CredentialFactory = {
+            certificate: (tenantId, clientId, pem) => {
+                calls.push(`certificate ${tenantId === outputs.tenantId} ${clientId === stack.workerClientId} ${pem.replace(/\s+/g, "") === `${stack.pki.client.certPem}${stack.pki.client.keyPem}`.replace(/\s+/g, "")}`);
+                return { getToken: async (scope) => (calls.push(`scope ${String(scope)}`), { token: await stack.entra.appToken(clientId, ["payments:write"]), expiresOnTimestamp: Date.now() + 3600_000 }) };
+            },
+            workloadIdentity: () => assert.fail("not on AKS"),
+            cli: () => assert.fail("not a user"),
+            default: () => assert.fail("a certificate is at hand"),
+        };
+        const r = await cli(["--outputs", stack.writeOutputs(stack.secured), "--as", `worker:${WORKER}`], { credentials });
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.deepEqual(calls, ["certificate true true true", `scope api://${outputs.apiClientId}/.default`]);
+        assert.match(r.stdout, new RegExp(`token {8}token from Entra ID via certificate credential \\(client id ${stack.workerClientId}\\), tenant ${outputs.tenantId}, scope api://${outputs.apiClientId}/\\.default`));
+    });
+
     it("--as user: the connection from flags, the namespace named, no needs assumed", async () => {
         const token = await stack.entra.appToken(stack.workerClientId, ["payments:read"]);
         const file = stack.writeOutputs(stack.secured);

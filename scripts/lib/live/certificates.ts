@@ -35,6 +35,14 @@ export function splitPemBundle(pem: string): { key?: string; certificates: strin
     return key === undefined ? { certificates } : { key, certificates };
 }
 
+function parseCertificate(pem: string, what: string): X509Certificate {
+    try {
+        return new X509Certificate(pem);
+    } catch (err) {
+        throw new SetupError(`${what} holds a certificate that cannot be parsed (${(err as Error).message})`, "certificates");
+    }
+}
+
 function describe(cert: X509Certificate): { subject: string; issuer: string; validTo: string } {
     const oneLine = (dn: string) => dn.split("\n").join(", ");
     return { subject: oneLine(cert.subject), issuer: oneLine(cert.issuer), validTo: new Date(cert.validTo).toISOString() };
@@ -52,7 +60,7 @@ export function assembleTls(
     const caCerts = splitPemBundle(parts.ca).certificates;
     if (caCerts.length === 0) throw new SetupError(`${what.ca} holds no PEM certificate: it must be the CA that signed the frontend's certificate`, "certificates");
     for (const pem of caCerts) {
-        const ca = new X509Certificate(pem);
+        const ca = parseCertificate(pem, what.ca);
         if (!ca.ca) throw new SetupError(`${what.ca} holds ${describe(ca).subject}, which is not a CA certificate: give the CA that signed the frontend's certificate`, "certificates");
     }
     const material: TlsMaterial = { serverRootCa: Buffer.from(caCerts.join("")), source };
@@ -65,7 +73,7 @@ export function assembleTls(
     if (leafPem === undefined) throw new SetupError(`${what.cert} holds no PEM certificate`, "certificates");
     const keyPem = splitPemBundle(parts.key).key;
     if (keyPem === undefined) throw new SetupError(`${what.key} holds no unencrypted PEM private key`, "certificates");
-    const leaf = new X509Certificate(leafPem);
+    const leaf = parseCertificate(leafPem, what.cert);
     let matches: boolean;
     try {
         matches = leaf.checkPrivateKey(createPrivateKey(keyPem));

@@ -150,6 +150,58 @@ function readFlagFile(flag: string, file: string): string {
     }
 }
 
+/** Where to dial and which name to verify: flags, then the worker's profile, then the stack's outputs. */
+function resolveEndpoint(flags: Flags, principal: Principal, worker: WorkerOutput | undefined, outputs: StackOutputs) {
+    // A worker dials what its profile says; a user is outside the cluster, so the external address when there is one.
+    const external = worker === undefined && flags.address === undefined ? outputs.externalFrontendAddress : undefined;
+    const address = flags.address ?? worker?.env.TEMPORAL_ADDRESS ?? external ?? outputs.frontendAddress;
+    try {
+        parseAddress(address);
+    } catch (err) {
+        throw new UsageError(`${flags.address !== undefined ? "--address" : "the stack's frontend address"}: ${(err as Error).message}`);
+    }
+    // Behind the TLS-passthrough ingress the SNI routes the connection, so it must be the external host.
+    const externalHost = external !== undefined ? parseAddress(external).host : undefined;
+    const serverName = flags["server-name"] ?? worker?.env.TEMPORAL_TLS_SERVER_NAME ?? externalHost ?? outputs.frontendServerName;
+    const serverNameSource =
+        flags["server-name"] !== undefined
+            ? "--server-name"
+            : principal.kind === "worker"
+              ? `TEMPORAL_TLS_SERVER_NAME of worker ${principal.name}`
+              : externalHost !== undefined
+                ? "the host of the stack's externalFrontendAddress"
+                : "the stack's frontendServerName";
+    return { address, serverName, serverNameSource };
+}
+
+/** The token given (`--token`), or one from Entra ID obtained as the principal would. */
+async function obtainToken(
+    flags: Flags,
+    given: string | undefined,
+    principal: Principal,
+    outputs: StackOutputs,
+    tls: TlsMaterial,
+    credential: CredentialKind | undefined,
+    io: RunIo,
+): Promise<{ value: string; via: string; scope: string }> {
+    if (given !== undefined) {
+        return { value: given, via: flags.token === "-" ? "token from standard input" : "token from --token", scope: tokenScope(principal, outputs) };
+    }
+    // A worker outside AKS authenticates to Entra ID with the certificate the PKI issued it (registered on its app).
+    let certificatePem: string | undefined;
+    if (flags["entra-cert"] !== undefined) certificatePem = readFlagFile("entra-cert", flags["entra-cert"]);
+    else if (tls.clientCertPair) certificatePem = `${tls.clientCertPair.crt.toString()}${tls.clientCertPair.key.toString()}`;
+    const acquired = await acquireToken({
+        principal,
+        outputs,
+        env: io.env,
+        ...(credential ? { credential } : {}),
+        ...(certificatePem !== undefined ? { certificatePem } : {}),
+        ...(io.credentials ? { factory: io.credentials } : {}),
+    });
+    return { value: acquired.token, via: `token from Entra ID via ${acquired.via}`, scope: acquired.scope };
+}
+
 async function run(argv: string[], io: RunIo, json: boolean): Promise<number> {
     const flags = parseFlags(argv);
     if (flags.help) {
@@ -178,51 +230,10 @@ async function run(argv: string[], io: RunIo, json: boolean): Promise<number> {
     const worker = principal.kind === "worker" ? workerOf(outputs, principal.name, "--as") : undefined;
     const namespace = flags.namespace ?? worker?.env.TEMPORAL_NAMESPACE;
     if (namespace === undefined) throw new UsageError("--namespace is required with --as user: which Temporal namespace to probe");
-    // A worker dials what its profile says; a user is outside the cluster, so the external address when there is one.
-    const external = worker === undefined && flags.address === undefined ? outputs.externalFrontendAddress : undefined;
-    const address = flags.address ?? worker?.env.TEMPORAL_ADDRESS ?? external ?? outputs.frontendAddress;
-    try {
-        parseAddress(address);
-    } catch (err) {
-        throw new UsageError(`${flags.address !== undefined ? "--address" : "the stack's frontend address"}: ${(err as Error).message}`);
-    }
-    // Behind the TLS-passthrough ingress the SNI routes the connection, so it must be the external host.
-    const externalHost = external !== undefined ? parseAddress(external).host : undefined;
-    const serverName = flags["server-name"] ?? worker?.env.TEMPORAL_TLS_SERVER_NAME ?? externalHost ?? outputs.frontendServerName;
-    const serverNameSource =
-        flags["server-name"] !== undefined
-            ? "--server-name"
-            : principal.kind === "worker"
-              ? `TEMPORAL_TLS_SERVER_NAME of worker ${principal.name}`
-              : externalHost !== undefined
-                ? "the host of the stack's externalFrontendAddress"
-                : "the stack's frontendServerName";
-
+    const { address, serverName, serverNameSource } = resolveEndpoint(flags, principal, worker, outputs);
     const tls = await loadTls(flags, principal, worker, outputs, io);
 
-    let tokenValue: string;
-    let tokenVia: string;
-    let scope: string | undefined;
-    if (token !== undefined) {
-        tokenValue = token;
-        tokenVia = flags.token === "-" ? "token from standard input" : "token from --token";
-    } else {
-        let certificatePem: string | undefined;
-        if (flags["entra-cert"] !== undefined) certificatePem = readFlagFile("entra-cert", flags["entra-cert"]);
-        else if (tls.clientCertPair) certificatePem = `${tls.clientCertPair.crt.toString()}${tls.clientCertPair.key.toString()}`;
-        const acquired = await acquireToken({
-            principal,
-            outputs,
-            env: io.env,
-            ...(credential ? { credential } : {}),
-            ...(certificatePem !== undefined ? { certificatePem } : {}),
-            ...(io.credentials ? { factory: io.credentials } : {}),
-        });
-        tokenValue = acquired.token;
-        tokenVia = `token from Entra ID via ${acquired.via}`;
-        scope = acquired.scope;
-    }
-    scope ??= tokenScope(principal, outputs);
+    const { value: tokenValue, via: tokenVia, scope } = await obtainToken(flags, token, principal, outputs, tls, credential, io);
 
     const report = await verifyLive({
         outputs,

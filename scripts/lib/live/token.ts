@@ -54,7 +54,7 @@ export const azureCredentials: CredentialFactory = {
 /** Scope of the Temporal API a principal requests: apps use `/.default` (app roles), users the delegated `default` scope. */
 export function tokenScope(principal: Principal, outputs: StackOutputs): string {
     if (principal.kind === "user") return outputs.apiScope;
-    return workerOf(outputs, principal.name, "--as").tokenScope || `api://${outputs.apiClientId}/.default`;
+    return workerOf(outputs, principal.name, "--as").tokenScope;
 }
 
 export interface AcquireArgs {
