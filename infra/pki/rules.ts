@@ -115,7 +115,7 @@ export const consumerRule: ConfigRule = (cfg) => {
     const reserved = [UI_CLIENT_NAME, ADMIN_CLIENT_NAME];
     return cfg.workers.flatMap((w, i) =>
         reserved.includes(w.name)
-            ? [{ path: `workers[${i}].name`, message: `"${w.name}" is the consumer name of the ${w.name === UI_CLIENT_NAME ? "Web UI" : "admin tools"}' client certificate, so this worker would get no certificate of its own: rename the worker` }]
+            ? [{ path: `workers[${i}].name`, message: `"${w.name}" is the consumer name of the ${w.name === UI_CLIENT_NAME ? "Web UI's" : "admin tools'"} client certificate, so this worker would get no certificate of its own: rename the worker` }]
             : [],
     );
 };

@@ -1,6 +1,5 @@
 import { createHash, X509Certificate } from "node:crypto";
-import { DEFAULT_IDENTITY, type CallEmulator, type Emulator } from "../engine";
-import { revealSecrets } from "./tls";
+import { DEFAULT_IDENTITY, revealSecrets, type CallEmulator, type Emulator } from "../engine";
 
 /**
  * Azure Resource Manager, Key Vault and authorization, as far as the offline plan needs them: the
@@ -95,6 +94,7 @@ const roleAssignment: Emulator = ({ inputs }) => {
         throw armError("InvalidRoleDefinitionId", `The role definition ID '${roleDefinitionId}' is not valid.`);
     }
     const scope = str(inputs.scope) ?? "";
+    if (!/^\/(subscriptions|providers)\/[^/]+/i.test(scope)) throw armError("InvalidScope", `The scope '${scope}' is not a valid resource id.`);
     return {
         id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
         name,

@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from "node:crypto";
 import type * as X509 from "@peculiar/x509";
-import type { CallEmulator, Emulator } from "../engine";
+import { revealSecrets, type CallEmulator, type Emulator } from "../engine";
 
 /**
  * `@pulumi/tls` made real under the offline engine: keys are generated, CSRs and certificates are
@@ -401,23 +401,6 @@ export async function locallySignedCertificate(
 // Emulators
 
 type Inputs = Record<string, unknown>;
-
-/** Pulumi's wire marker of a secret value (`{ [SPECIAL_SIG_KEY]: SPECIAL_SECRET_SIG, value }`). */
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-/** True when a mock input arrived as a secret (the mock runtime passes secrets wrapped in their wire marker). */
-export function isSecretInput(value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
-}
-
-/** Mock inputs with every secret marker replaced by its value: what a provider sees after decryption. */
-export function revealSecrets<T>(value: T): T {
-    if (isSecretInput(value)) return revealSecrets((value as Record<string, unknown>).value) as T;
-    if (Array.isArray(value)) return value.map((v) => revealSecrets(v)) as T;
-    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealSecrets(v)])) as T;
-    return value;
-}
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const strs = (v: unknown): string[] | undefined => (Array.isArray(v) ? (v as string[]) : undefined);
