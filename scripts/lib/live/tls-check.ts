@@ -207,9 +207,8 @@ export function checkTls(target: TlsCheckTarget, timeoutMs = 5000): Promise<TlsC
             }
             session = http2.connect(`https://${target.serverName}`, { createConnection: () => socket });
             session.once("error", (err: NodeJS.ErrnoException) => finish(errorVerdict(target, err, true, peer)));
-            session.once("remoteSettings", () => {
-                if (peer) finish({ ok: true, protocol: socket.getProtocol() ?? "TLS", serverCertificate: peer });
-            });
+            const serverCertificate = peer ?? { subject: "", issuer: "", subjectAltName: "", validTo: "" };
+            session.once("remoteSettings", () => finish({ ok: true, protocol: socket.getProtocol() ?? "TLS", serverCertificate }));
             // A close can overtake the socket's alert by a tick; let the error, which says why, win.
             session.once("close", () => setImmediate(() => finish(clientRejected(target, "it closed the connection right after the TLS handshake", peer))));
         });
