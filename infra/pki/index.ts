@@ -4,11 +4,12 @@ import * as random from "@pulumi/random";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import type { ResolvedConfig } from "../config/profiles";
-import type { TemporalServiceNames } from "../config/names";
+import { temporalServiceNames, type TemporalServiceNames } from "../config/names";
 import { K8S_NAME } from "../config/shared";
 import {
     caProfile,
     clientProfile,
+    defaultClientRequests,
     frontendProfile,
     internodeProfile,
     keySpec,
@@ -73,6 +74,24 @@ interface CaGeneration {
     id: string;
     key: tls.PrivateKey;
     cert: tls.SelfSignedCert;
+}
+
+/**
+ * The component's arguments from the resolved stack config: the UI, the admin tools and one client
+ * certificate per declared worker, the SANs from the Temporal release's service names.
+ */
+export function temporalPkiArgs(cfg: ResolvedConfig, resourceGroupName: pulumi.Input<string>): TemporalPkiArgs {
+    return {
+        stack: cfg.stack,
+        profile: cfg.profile,
+        pki: cfg.pki,
+        keyVault: cfg.keyVault,
+        tenantId: cfg.azure.tenantId,
+        location: cfg.azure.location,
+        resourceGroupName,
+        serviceNames: temporalServiceNames(cfg.kubernetes.namespace, cfg.temporal.frontendExternalHost),
+        clients: defaultClientRequests(cfg.workers),
+    };
 }
 
 /** Concatenates PEM blocks, one newline-terminated block after the other. */

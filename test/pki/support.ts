@@ -1,5 +1,4 @@
 import { parseStackConfig, type ResolvedConfig } from "../../infra/config";
-import { temporalServiceNames } from "../../infra/config/names";
 import { keySpec, type CertificateProfile } from "../../infra/pki/profiles";
 import { revealSecrets, setupOfflineEngine, settle, type Emulator, type OfflineEngine, type RecordedResource } from "../../scripts/lib/offline/engine";
 import { ALL_CALLS, ALL_EMULATORS } from "../../scripts/lib/offline/emulators";
@@ -41,18 +40,8 @@ export async function buildPki(options: { stack?: string; raw?: Record<string, u
     const cfg = parseStackConfig(options.raw ?? stackRaw(), stack);
     const emulators = options.previous ? withState(options.previous) : ALL_EMULATORS;
     const engine = setupOfflineEngine({ stack, emulators: { ...emulators, ...options.extraEmulators }, calls: ALL_CALLS });
-    const { TemporalPki, defaultClientRequests } = await import("../../infra/pki");
-    const pki = new TemporalPki("pki", {
-        stack,
-        profile: cfg.profile,
-        pki: cfg.pki,
-        keyVault: cfg.keyVault,
-        tenantId: cfg.azure.tenantId,
-        location: cfg.azure.location,
-        resourceGroupName: "rg-temporal",
-        serviceNames: temporalServiceNames(cfg.kubernetes.namespace, cfg.temporal.frontendExternalHost),
-        clients: defaultClientRequests(cfg.workers),
-    });
+    const { TemporalPki, temporalPkiArgs } = await import("../../infra/pki");
+    const pki = new TemporalPki("pki", temporalPkiArgs(cfg, "rg-temporal"));
     await settle();
     return { engine, pki, cfg };
 }
