@@ -1,3 +1,6 @@
+import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import type { IService } from "kubernetes-models/v1/Service";
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { MANAGED_LABELS } from "../temporal/manifests";
 
 /**
@@ -82,7 +85,7 @@ export function postgresStatefulSet(p: InClusterPostgresInput) {
                 },
             ],
         },
-    };
+    } satisfies IStatefulSet;
 }
 
 export function postgresService(p: InClusterPostgresInput) {
@@ -91,7 +94,7 @@ export function postgresService(p: InClusterPostgresInput) {
         kind: "Service" as const,
         metadata: { name: p.name, namespace: p.namespace, labels: { ...MANAGED_LABELS, ...appLabels(p.name) } },
         spec: { type: "ClusterIP", selector: appLabels(p.name), ports: [{ name: "postgres", port: POSTGRES_PORT, targetPort: "postgres", protocol: "TCP" }] },
-    };
+    } satisfies IService;
 }
 
 /** Only pods of the Temporal release (server, schema job, admin tools; not the UI) reach the database. */
@@ -117,5 +120,5 @@ export function postgresNetworkPolicy(p: InClusterPostgresInput) {
                 },
             ],
         },
-    };
+    } satisfies INetworkPolicy;
 }

@@ -1,3 +1,4 @@
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { FRONTEND_PORT } from "../config/names";
 import { TEMPORAL_CHART } from "./versions";
 
@@ -132,8 +133,8 @@ export function temporalNetworkPolicies(p: NetworkPolicyInput) {
         apiVersion: "networking.k8s.io/v1" as const,
         kind: "NetworkPolicy" as const,
         metadata: { name: `${p.releaseName}-${suffix}`, namespace: p.namespace, labels: { ...MANAGED_LABELS } },
-        spec: { podSelector, policyTypes: ["Ingress"] as string[], ingress },
-    });
+        spec: { podSelector, policyTypes: ["Ingress"], ingress },
+    }) satisfies INetworkPolicy;
     const frontendPort: NetworkPolicyPort[] = [{ protocol: "TCP", port: FRONTEND_PORT }];
     const workerNamespaces = [...new Set(p.workerNamespaces)].sort();
     const serverPods: LabelSelector = {

@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type { RecordedResource } from "../../scripts/lib/offline/engine";
 import { parseStackConfig, type ResolvedConfig } from "../../infra/config";
 import { temporalServiceNames } from "../../infra/config/names";
 import { resolveTemporalSettings } from "../../infra/temporal/settings";
@@ -109,15 +109,7 @@ export function serverEnvNames(values: HelmValues): string[] {
     return lists.flatMap((l) => (Array.isArray(l) ? (l as EnvVar[]).map((e) => e.name) : []));
 }
 
-/** Recorded mock inputs keep secret values wrapped; reads them as the provider would. */
-export function plain(v: unknown): unknown {
-    const u = pulumi.runtime.unwrapRpcSecret(v);
-    if (Array.isArray(u)) return u.map(plain);
-    if (u !== null && typeof u === "object") return Object.fromEntries(Object.entries(u).map(([k, x]) => [k, plain(x)]));
-    return u;
-}
-
-/** True when a recorded input value was a Pulumi secret when the program registered it. */
-export function wasSecret(v: unknown): boolean {
-    return pulumi.runtime.isRpcSecret(v);
+/** True when the program registered this input (dotted path) as a Pulumi secret. */
+export function wasSecret(r: RecordedResource, path: string): boolean {
+    return r.secretPaths.includes(path);
 }

@@ -58,6 +58,7 @@ const managedCluster: Emulator = ({ name, inputs }) => {
     const networkProfile = obj(inputs.networkProfile);
     clusters.set(`${rg}/${clusterName}`, { name: clusterName, resourceGroupName: rg, fqdn, tenantId });
     return {
+        id: `${rgId(rg)}/providers/Microsoft.ContainerService/managedClusters/${clusterName}`,
         name: clusterName,
         type: "Microsoft.ContainerService/ManagedClusters",
         provisioningState: "Succeeded",
@@ -189,6 +190,7 @@ const flexibleServer: Emulator = ({ name, inputs }) => {
     const { administratorLoginPassword: _password, ...shown } = inputs;
     return {
         ...shown,
+        id: `${rgId(rg)}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${serverName}`,
         name: serverName,
         type: "Microsoft.DBforPostgreSQL/flexibleServers",
         fullyQualifiedDomainName: `${serverName}.postgres.database.azure.com`,
@@ -200,9 +202,11 @@ const flexibleServer: Emulator = ({ name, inputs }) => {
         systemData: { createdAt: "2026-01-01T00:00:00Z" },
         privateEndpointConnections: [],
         azureApiVersion: "2025-08-01",
-        id: `${rgId(rg)}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${serverName}`,
     };
 };
+
+const serverChildId = (inputs: Inputs, kind: string, name: string) =>
+    `${rgId(str(inputs.resourceGroupName) ?? "")}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${str(inputs.serverName) ?? ""}/${kind}/${name}`;
 
 /** Server parameters the program sets, with the values Azure accepts for them. */
 const PARAMETER_VALUES: Record<string, RegExp> = {
@@ -218,17 +222,17 @@ const flexibleServerConfiguration: Emulator = ({ inputs }) => {
     if (allowed !== undefined && !allowed.test(value)) {
         throw armError("InvalidParameterValue", `Invalid value given for parameter ${parameter}: '${value}'. Specify a valid parameter value.`);
     }
-    return { name: parameter, value, source: str(inputs.source) ?? "user-override", isConfigPendingRestart: false, isDynamicConfig: true, isReadOnly: false };
+    return { id: serverChildId(inputs, "configurations", parameter), name: parameter, value, source: str(inputs.source) ?? "user-override", isConfigPendingRestart: false, isDynamicConfig: true, isReadOnly: false };
 };
 
-const flexibleServerDatabase: Emulator = ({ inputs }) => ({ name: str(inputs.databaseName), charset: str(inputs.charset) ?? "UTF8", collation: str(inputs.collation) ?? "en_US.utf8" });
+const flexibleServerDatabase: Emulator = ({ inputs }) => ({ id: serverChildId(inputs, "databases", str(inputs.databaseName) ?? ""), name: str(inputs.databaseName), charset: str(inputs.charset) ?? "UTF8", collation: str(inputs.collation) ?? "en_US.utf8" });
 
 const flexibleServerFirewallRule: Emulator = ({ inputs }) => {
     const start = str(inputs.startIpAddress) ?? "";
     const end = str(inputs.endIpAddress) ?? "";
     const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
     if (!ipv4.test(start) || !ipv4.test(end)) throw armError("InvalidParameterValue", `Firewall rule addresses must be IPv4 addresses (got '${start}'-'${end}').`);
-    return { name: str(inputs.firewallRuleName) };
+    return { id: serverChildId(inputs, "firewallRules", str(inputs.firewallRuleName) ?? ""), name: str(inputs.firewallRuleName) };
 };
 
 // ---------------------------------------------------------------------------------------------
