@@ -3,7 +3,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import { ConfigError, parseStackConfig, PROJECT, readRawConfig } from "./config";
 import { temporalServiceNames } from "./config/names";
 import { defaultClientRequests, TemporalPki, UI_CLIENT_NAME } from "./pki";
-import { TemporalIdentity, workerServiceAccount } from "./identity";
+import { TemporalIdentity, temporalIdentityArgs, workerServiceAccount } from "./identity";
 import { aksDnsPrefix, KubernetesCluster, kubeconfigIssues } from "./cluster";
 import { TemporalDatabase } from "./database";
 import { resolveTemporalSettings, TemporalCluster } from "./temporal";
@@ -76,19 +76,15 @@ const cluster = new KubernetesCluster("cluster", {
 });
 
 const oidcIssuerUrl = cfg.kubernetes.oidcIssuerUrl ?? cluster.oidcIssuerUrl;
-const identity = new TemporalIdentity("identity", {
-    stack,
-    profile: cfg.profile,
-    tenantId: cfg.azure.tenantId,
-    location: cfg.azure.location,
-    identity: cfg.identity,
-    access: cfg.access,
-    workers: cfg.workers,
-    resourceGroupName: resourceGroup.name,
-    keyVault: { name: pki.vaultName, id: pki.vaultId },
-    workerCertificatesPem: Object.fromEntries(cfg.workers.map((w) => [w.name, pki.issued(w.name).certPem])),
-    ...(oidcIssuerUrl !== undefined ? { oidcIssuerUrl } : {}),
-});
+const identity = new TemporalIdentity(
+    "identity",
+    temporalIdentityArgs(cfg, {
+        resourceGroupName: resourceGroup.name,
+        keyVault: { name: pki.vaultName, id: pki.vaultId },
+        workerCertificatesPem: Object.fromEntries(cfg.workers.map((w) => [w.name, pki.issued(w.name).certPem])),
+        oidcIssuerUrl,
+    }),
+);
 // Each worker may read its own certificate from Key Vault (external workers fetch it from there).
 for (const w of cfg.workers) pki.grantRead(w.name, identity.workers[w.name]!.principalId, "ServicePrincipal");
 

@@ -6,7 +6,7 @@ import { setupFullEngine } from "../../scripts/lib/offline/emulators";
 import { settle, unwrap, type OfflineEngine, type RecordedResource } from "../../scripts/lib/offline/engine";
 import { temporalServiceNames } from "../../infra/config/names";
 import type { DatabaseConnection } from "../../infra/temporal/values";
-import { API_CLIENT_ID, at, env, ISSUER, JWKS, resolved, UI_CLIENT_ID, wasSecret } from "./fixtures";
+import { API_CLIENT_ID, at, env, IN_CLUSTER_DB, ISSUER, JWKS, resolved, UI_CLIENT_ID, wasSecret } from "./fixtures";
 
 /**
  * The components with hand-made inputs (no PKI, no identity component): what they register, what
@@ -184,16 +184,7 @@ describe("TemporalDatabase", () => {
         assert.deepEqual(secretData(secret), { password });
         const sts = engine.byName("kubernetes:apps/v1:StatefulSet", "db-postgres").inputs as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } };
         assert.equal(sts.spec.template.spec.containers[0]!.image, "postgres:16.6-bookworm");
-        assert.deepEqual(dbConnection, {
-            host: "temporal-postgres.temporal.svc",
-            port: 5432,
-            user: "temporal",
-            passwordSecretName: "temporal-db",
-            passwordSecretKey: "password",
-            databaseName: "temporal",
-            visibilityDatabaseName: "temporal_visibility",
-            createDatabase: true,
-        });
+        assert.deepEqual(dbConnection, IN_CLUSTER_DB);
     });
 
     it("Flexible Server: pinned major version, zone-redundant HA, secret admin password, TLS required, btree_gin allowed", () => {

@@ -1,4 +1,5 @@
 import type { RecordedResource } from "../../scripts/lib/offline/engine";
+import { SERVER_READ_ENV } from "../../policies/pack/checks/release";
 import { parseStackConfig, type ResolvedConfig } from "../../infra/config";
 import { temporalServiceNames } from "../../infra/config/names";
 import { resolveTemporalSettings } from "../../infra/temporal/settings";
@@ -15,38 +16,8 @@ export const API_SCOPE = `api://${API_CLIENT_ID}/default`;
 export const ISSUER = `https://login.microsoftonline.com/${TENANT}/v2.0`;
 export const JWKS = `https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`;
 
-/** Env names the Temporal server's config templates read (temporal-server-auth.md §4); anything else in these families is ignored. */
-export const SERVER_READS_ENV = [
-    "TEMPORAL_TLS_REFRESH_INTERVAL",
-    "TEMPORAL_TLS_EXPIRATION_CHECKS_WARNING_WINDOW",
-    "TEMPORAL_TLS_EXPIRATION_CHECKS_ERROR_WINDOW",
-    "TEMPORAL_TLS_EXPIRATION_CHECKS_CHECK_INTERVAL",
-    "TEMPORAL_TLS_REQUIRE_CLIENT_AUTH",
-    "TEMPORAL_TLS_SERVER_CERT",
-    "TEMPORAL_TLS_SERVER_KEY",
-    "TEMPORAL_TLS_SERVER_KEY_DATA",
-    "TEMPORAL_TLS_SERVER_CA_CERT",
-    "TEMPORAL_TLS_SERVER_CA_CERT_DATA",
-    "TEMPORAL_TLS_INTERNODE_SERVER_NAME",
-    "TEMPORAL_TLS_INTERNODE_DISABLE_HOST_VERIFICATION",
-    "TEMPORAL_TLS_FRONTEND_CERT",
-    "TEMPORAL_TLS_FRONTEND_KEY",
-    "TEMPORAL_TLS_FRONTEND_KEY_DATA",
-    "TEMPORAL_TLS_CLIENT1_CA_CERT",
-    "TEMPORAL_TLS_CLIENT2_CA_CERT",
-    "TEMPORAL_TLS_CLIENT1_CA_CERT_DATA",
-    "TEMPORAL_TLS_CLIENT2_CA_CERT_DATA",
-    "TEMPORAL_TLS_FRONTEND_SERVER_NAME",
-    "TEMPORAL_TLS_FRONTEND_DISABLE_HOST_VERIFICATION",
-    "TEMPORAL_AUTH_AUTHORIZER",
-    "TEMPORAL_AUTH_CLAIM_MAPPER",
-    "TEMPORAL_JWT_KEY_SOURCE1",
-    "TEMPORAL_JWT_KEY_SOURCE2",
-    "TEMPORAL_JWT_KEY_REFRESH",
-    "TEMPORAL_JWT_PERMISSIONS_CLAIM",
-    "TEMPORAL_JWT_PERMISSIONS_REGEX",
-    "USE_INTERNAL_FRONTEND",
-];
+/** Env names the Temporal server's config templates read (temporal-server-auth.md §4), as the policy pack holds them. */
+export const SERVER_READS_ENV = [...SERVER_READ_ENV];
 
 export function resolved(stack: string, patch: (raw: Record<string, unknown>) => Record<string, unknown> = (r) => r): ResolvedConfig {
     return parseStackConfig(patch(exampleStackRaw(stack)), stack);
