@@ -1,5 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from "node:crypto";
-import type * as X509 from "@peculiar/x509";
+// `@peculiar/x509` resolves its services through tsyringe, which needs the Reflect metadata API first.
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
 import { revealSecrets, type CallEmulator, type Emulator } from "../engine";
 
 /**
@@ -10,37 +12,6 @@ import { revealSecrets, type CallEmulator, type Emulator } from "../engine";
  * match the CA certificate) the emulator rejects it too, with the provider's wording.
  */
 
-/**
- * `@peculiar/x509` resolves its services through tsyringe, which needs the Reflect metadata API
- * (normally the `reflect-metadata` package, not a dependency of this project). tsyringe only calls
- * getMetadata, getOwnMetadata and defineMetadata; this is that much, installed only when absent.
- */
-function ensureReflectMetadata(): void {
-    const r = Reflect as unknown as Record<string, unknown>;
-    if (typeof r.getMetadata === "function") return;
-    const store = new WeakMap<object, Map<string | symbol | undefined, Map<unknown, unknown>>>();
-    const own = (target: object, property: string | symbol | undefined, create: boolean) => {
-        let byProperty = store.get(target);
-        if (!byProperty && create) store.set(target, (byProperty = new Map()));
-        let map = byProperty?.get(property);
-        if (!map && create && byProperty) byProperty.set(property, (map = new Map()));
-        return map;
-    };
-    const getOwnMetadata = (key: unknown, target: object, property?: string | symbol) => own(target, property, false)?.get(key);
-    const getMetadata = (key: unknown, target: object, property?: string | symbol): unknown => {
-        for (let t: object | null = target; t !== null; t = Object.getPrototypeOf(t) as object | null) {
-            const map = own(t, property, false);
-            if (map?.has(key)) return map.get(key);
-        }
-        return undefined;
-    };
-    const defineMetadata = (key: unknown, value: unknown, target: object, property?: string | symbol) => void own(target, property, true)!.set(key, value);
-    Object.assign(Reflect, { getMetadata, getOwnMetadata, defineMetadata });
-}
-ensureReflectMetadata();
-// Loaded after the polyfill on purpose: an `import` would be hoisted above it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const x509 = require("@peculiar/x509") as typeof X509;
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 // ---------------------------------------------------------------------------------------------
@@ -209,9 +180,9 @@ export interface TlsSubject {
 }
 
 /** Go's pkix.Name.ToRDNSequence order: C, ST, L, street, postal code, O, OU, CN, serial number. */
-function subjectName(subject: TlsSubject | undefined): X509.JsonName {
+function subjectName(subject: TlsSubject | undefined): x509.JsonName {
     if (!subject) return [];
-    const rdns: X509.JsonName = [];
+    const rdns: x509.JsonName = [];
     const add = (type: string, value: string | undefined) => {
         if (value !== undefined && value !== "") rdns.push({ [type]: [value] });
     };
@@ -227,8 +198,8 @@ function subjectName(subject: TlsSubject | undefined): X509.JsonName {
     return rdns;
 }
 
-function sanExtension(dnsNames: string[] = [], ipAddresses: string[] = [], uris: string[] = [], critical = false): X509.Extension[] {
-    const names: X509.JsonGeneralNames = [
+function sanExtension(dnsNames: string[] = [], ipAddresses: string[] = [], uris: string[] = [], critical = false): x509.Extension[] {
+    const names: x509.JsonGeneralNames = [
         ...dnsNames.map((value) => ({ type: "dns" as const, value })),
         ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
         ...uris.map((value) => ({ type: "url" as const, value })),
@@ -272,7 +243,7 @@ function randomSerialHex(): string {
     return bytes.toString("hex");
 }
 
-function pemOf(cert: X509.X509Certificate | X509.Pkcs10CertificateRequest): string {
+function pemOf(cert: x509.X509Certificate | x509.Pkcs10CertificateRequest): string {
     return `${cert.toString("pem").replace(/\r\n/g, "\n").trim()}\n`;
 }
 
@@ -281,14 +252,14 @@ function hasSubject(subject: TlsSubject | undefined): boolean {
 }
 
 interface Issuer {
-    name: X509.Name | X509.JsonName;
+    name: x509.Name | x509.JsonName;
     key: SigningKey;
     subjectKeyId?: string;
     selfSigned: boolean;
 }
 
 /** createCertificate of terraform-provider-tls: serial, validity, usages, basic constraints, key identifiers, then Go's signing. */
-async function createCertificate(template: CertificateTemplate, subject: X509.Name | X509.JsonName, publicKey: X509.PublicKey | webcrypto.CryptoKey, subjectKeyIdHex: string, issuer: Issuer, now: Date): Promise<IssuedCertificateState> {
+async function createCertificate(template: CertificateTemplate, subject: x509.Name | x509.JsonName, publicKey: x509.PublicKey | webcrypto.CryptoKey, subjectKeyIdHex: string, issuer: Issuer, now: Date): Promise<IssuedCertificateState> {
     const allowedUses = validateAllowedUses(template.allowedUses);
     if (!(template.validityPeriodHours >= 0)) throw new Error("Attribute validity_period_hours value must be at least 0");
     const earlyRenewalHours = template.earlyRenewalHours ?? 0;
@@ -296,7 +267,7 @@ async function createCertificate(template: CertificateTemplate, subject: X509.Na
 
     const notBefore = now;
     const notAfter = new Date(now.getTime() + template.validityPeriodHours * 3_600_000);
-    const extensions: X509.Extension[] = [new x509.BasicConstraintsExtension(template.isCaCertificate === true, undefined, true)];
+    const extensions: x509.Extension[] = [new x509.BasicConstraintsExtension(template.isCaCertificate === true, undefined, true)];
     const keyUsage = allowedUses.reduce((flags, u) => flags | (KEY_USAGES[u] ?? 0), 0);
     if (keyUsage !== 0) extensions.push(new x509.KeyUsagesExtension(keyUsage, true));
     const ekus = allowedUses.flatMap((u) => EXTENDED_KEY_USAGES[u] ?? []);
@@ -361,13 +332,13 @@ export async function locallySignedCertificate(
     template: Omit<CertificateTemplate, "subject" | "dnsNames" | "ipAddresses" | "uris" | "setAuthorityKeyId">,
     now: Date = new Date(),
 ): Promise<IssuedCertificateState & { caKeyAlgorithm: string }> {
-    let csr: X509.Pkcs10CertificateRequest;
+    let csr: x509.Pkcs10CertificateRequest;
     try {
         csr = new x509.Pkcs10CertificateRequest(certRequestPem);
     } catch (err) {
         throw new Error(`Failed to parse certificate request PEM: ${(err as Error).message}`);
     }
-    let caCert: X509.X509Certificate;
+    let caCert: x509.X509Certificate;
     try {
         caCert = new x509.X509Certificate(x509.PemConverter.decodeFirst(caCertPem));
     } catch (err) {
