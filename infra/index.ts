@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
 import { ConfigError, parseStackConfig, PROJECT, readRawConfig } from "./config";
 import { temporalServiceNames } from "./config/names";
-import { defaultClientRequests, TemporalPki, UI_CLIENT_NAME } from "./pki";
+import { TemporalPki, temporalPkiArgs, UI_CLIENT_NAME } from "./pki";
 import { TemporalIdentity, temporalIdentityArgs, workerServiceAccount } from "./identity";
 import { aksDnsPrefix, KubernetesCluster, kubeconfigIssues } from "./cluster";
 import { TemporalDatabase } from "./database";
@@ -42,18 +42,8 @@ const resourceGroup = new resources.ResourceGroup("resource-group", {
     tags,
 });
 
-const pki = new TemporalPki("pki", {
-    stack,
-    profile: cfg.profile,
-    pki: cfg.pki,
-    keyVault: cfg.keyVault,
-    tenantId: cfg.azure.tenantId,
-    location: cfg.azure.location,
-    resourceGroupName: resourceGroup.name,
-    serviceNames,
-    // The UI, an operators' admin certificate (kept in Key Vault) and one per worker.
-    clients: defaultClientRequests(cfg.workers),
-});
+// The PKI issues its certificates for the very names the release verifies (the same object).
+const pki = new TemporalPki("pki", { ...temporalPkiArgs(cfg, resourceGroup.name), serviceNames });
 
 const cluster = new KubernetesCluster("cluster", {
     profile: cfg.profile,

@@ -32,17 +32,29 @@ export interface ProgramRun {
     values: Record<string, unknown>;
 }
 
-export async function runProgram(stack: string): Promise<ProgramRun> {
+/** An example stack's config as the engine takes it (`secure:` values become a placeholder marked secret). */
+export function stackConfig(stack: string): { config: Record<string, unknown>; secretKeys: string[] } {
     const doc = parse(readFileSync(join(REPO_ROOT, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
     const config: Record<string, unknown> = {};
     const secretKeys: string[] = [];
-    const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(doc.config)) {
         const isSecure = typeof value === "object" && value !== null && "secure" in value;
         config[key] = isSecure ? "offline-secret" : value;
         if (isSecure) secretKeys.push(key);
-        if (key.startsWith("temporal-azure:")) raw[key.slice("temporal-azure:".length)] = value;
     }
+    return { config, secretKeys };
+}
+
+/**
+ * Runs the program for an example stack, optionally with config changed (`patch`) and secret keys
+ * added (`secrets`, e.g. `temporal-azure:kubeconfig`).
+ */
+export async function runProgram(stack: string, patch: (config: Record<string, unknown>) => Record<string, unknown> = (c) => c, secrets: Record<string, string> = {}): Promise<ProgramRun> {
+    const file = stackConfig(stack);
+    const config = { ...patch(file.config), ...secrets };
+    const secretKeys = [...file.secretKeys, ...Object.keys(secrets)];
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) if (key.startsWith("temporal-azure:")) raw[key.slice("temporal-azure:".length)] = value;
     const engine = setupFullEngine({ stack, config, secretKeys });
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the engine is set up
     const program = require("../../infra") as Record<string, unknown>;
