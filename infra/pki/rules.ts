@@ -15,14 +15,17 @@ export const MAX_TRUSTED_CAS = 2;
 /** X.509 upper bound of a common name or organization (RFC 5280 ub-common-name / ub-organization-name). */
 const MAX_SUBJECT_ATTRIBUTE = 64;
 
-/** A leaf renewed at every `pulumi up`, or never valid long enough to be renewed, is a misconfiguration. */
+/**
+ * A leaf whose validity is not longer than the renewal window is reissued at every `pulumi up`.
+ * Named at the validity: with the default window (720 hours) that is the field a user shortens.
+ */
 export const leafRenewalRule: ConfigRule = (cfg) => {
     const validityHours = cfg.pki.leafValidityDays * 24;
     if (cfg.pki.earlyRenewalHours < validityHours) return [];
     return [
         {
-            path: "pki.earlyRenewalHours",
-            message: `${cfg.pki.earlyRenewalHours} hours is not shorter than the leaf validity (pki.leafValidityDays ${cfg.pki.leafValidityDays} = ${validityHours} hours), so every \`pulumi up\` would reissue every certificate: lower earlyRenewalHours (e.g. a third of the validity, ${Math.floor(validityHours / 3)}) or raise leafValidityDays`,
+            path: "pki.leafValidityDays",
+            message: `${cfg.pki.leafValidityDays} days (${validityHours} hours) is not longer than the renewal window (pki.earlyRenewalHours ${cfg.pki.earlyRenewalHours}), so every \`pulumi up\` would reissue every certificate: raise leafValidityDays above ${Math.floor(cfg.pki.earlyRenewalHours / 24)} days, or lower earlyRenewalHours (e.g. to a third of the validity, ${Math.floor(validityHours / 3)})`,
         },
     ];
 };

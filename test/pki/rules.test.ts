@@ -25,11 +25,11 @@ describe("PKI config rules", () => {
         assert.deepEqual(pkiRules.flatMap((rule) => rule(cfg, "dev")), []);
     });
 
-    it("refuse a renewal window as long as the leaf validity", () => {
+    it("refuse a leaf validity no longer than the renewal window", () => {
         assert.deepEqual(leafRenewalRule(cfgOf({ pki: { leafValidityDays: 30, earlyRenewalHours: 720 } }), "dev"), [
             {
-                path: "pki.earlyRenewalHours",
-                message: "720 hours is not shorter than the leaf validity (pki.leafValidityDays 30 = 720 hours), so every `pulumi up` would reissue every certificate: lower earlyRenewalHours (e.g. a third of the validity, 240) or raise leafValidityDays",
+                path: "pki.leafValidityDays",
+                message: "30 days (720 hours) is not longer than the renewal window (pki.earlyRenewalHours 720), so every `pulumi up` would reissue every certificate: raise leafValidityDays above 30 days, or lower earlyRenewalHours (e.g. to a third of the validity, 240)",
             },
         ]);
         assert.deepEqual(leafRenewalRule(cfgOf({ pki: { leafValidityDays: 31, earlyRenewalHours: 720 } }), "dev"), []);
@@ -109,7 +109,7 @@ describe("PKI config rules", () => {
 
     it("reach the user at preview as temporal-azure:<field>: <fix>, next to the schema's own checks", () => {
         assert.deepEqual(configErrorLines(stackRaw({ pki: { leafValidityDays: 10, earlyRenewalHours: 720 }, keyVault: { name: "my--vault" } })), [
-            "- temporal-azure:pki.earlyRenewalHours: 720 hours is not shorter than the leaf validity (pki.leafValidityDays 10 = 240 hours), so every `pulumi up` would reissue every certificate: lower earlyRenewalHours (e.g. a third of the validity, 80) or raise leafValidityDays",
+            "- temporal-azure:pki.leafValidityDays: 10 days (240 hours) is not longer than the renewal window (pki.earlyRenewalHours 720), so every `pulumi up` would reissue every certificate: raise leafValidityDays above 30 days, or lower earlyRenewalHours (e.g. to a third of the validity, 80)",
             '- temporal-azure:keyVault.name: "my--vault" is not a valid Key Vault name (3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit): fix it, or remove keyVault.name to derive one from the stack',
         ]);
         assert.deepEqual(configErrorLines(stackRaw({ pki: { leafKeyAlgorithm: "ECDSA-P224", extraFrontendDnsNames: ["not a host"] }, keyVault: { certificateContacts: ["nobody"] } })), [
