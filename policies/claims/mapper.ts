@@ -4,7 +4,11 @@ import { ClaimsError } from "./errors";
 import { createKeySource, type KeySource, type KeySourceOptions, type KeyType, type VerificationKey } from "./keys";
 import { compilePermissionsPattern, foldPermissions, type PermissionsPattern } from "./permissions";
 import type { Claims } from "./roles";
-import { GOLANG_JWT_METHODS, goDecodeJsonObject, goDecodeSegment, goString, goTimeClaim, goVerifyAudience, splitCompact, type JsonObject } from "./token";
+import * as token from "./token";
+import type { JsonObject } from "./token";
+
+// Bound once: a bundler's export getters (tsx, esbuild) are not free on the hot path.
+const { GOLANG_JWT_METHODS, goDecodeJsonObject, goDecodeSegment, goString, goTimeClaim, goVerifyAudience, splitCompact } = token;
 
 /**
  * The server's default JWT claim mapper (server 1.31.2, golang-jwt v4.5.2), plus an Entra ID profile.
@@ -182,12 +186,20 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
     const v2Issuer = settings.tenantId ? `https://login.microsoftonline.com/${settings.tenantId}/v2.0` : "";
     const v1Issuer = settings.tenantId ? `https://sts.windows.net/${settings.tenantId}/` : "";
     const headerCache = new Map<string, ParsedHeader>();
+    let lastHeader: ParsedHeader | undefined;
+    let lastSegment = "";
 
     /** Header segment → parsed header; headers repeat across tokens (same alg and kid), so they are cached. */
     function parseHeader(segment: string, token: string, inspection: TokenInspection | undefined): ParsedHeader {
+        if (segment === lastSegment && lastHeader) {
+            if (inspection) inspection.header = lastHeader.header;
+            return lastHeader;
+        }
         const cached = headerCache.get(segment);
         if (cached) {
             if (inspection) inspection.header = cached.header;
+            lastSegment = segment;
+            lastHeader = cached;
             return cached;
         }
         const bytes = goDecodeSegment(segment);

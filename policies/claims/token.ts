@@ -18,7 +18,7 @@ export function goDecodeSegment(segment: string): Buffer | undefined {
     const n = segment.length;
     if (n % 4 !== 1) {
         const bytes = Buffer.from(segment, "base64url");
-        if (bytes.length === Math.floor((n * 3) / 4)) return NOT_URL_ALPHABET.test(segment) ? undefined : bytes;
+        if (bytes.length === Math.floor((n * 3) / 4)) return segment.includes("+") || segment.includes("/") ? undefined : bytes;
     }
     // Something was skipped or the length is off: Go still accepts it if only CR/LF were in the way.
     if (!CR_LF.test(segment)) return undefined;
@@ -26,7 +26,6 @@ export function goDecodeSegment(segment: string): Buffer | undefined {
     return stripped.length === n ? undefined : goDecodeSegment(stripped);
 }
 
-const NOT_URL_ALPHABET = /[+/]/;
 const CR_LF = /[\r\n]/;
 const CR_LF_ALL = /[\r\n]/g;
 
@@ -41,7 +40,10 @@ export function splitCompact(token: string): [string, string, string] | undefine
 
 export type JsonObject = Record<string, unknown>;
 
-/** Prefilters for numbers Go's float64 decoding overflows (JSON.parse makes them Infinity): exponent >= 100, or 309+ digits. */
+/**
+ * Prefilters for a number Go's float64 decoding overflows (JSON.parse makes it Infinity): an
+ * exponent >= 100, or 309+ digits. Two simple patterns: an alternation of both scans ten times slower.
+ */
 const BIG_EXPONENT = /[eE]\+?0*[1-9]\d\d/;
 const MANY_DIGITS = /\d{309}/;
 
