@@ -99,7 +99,7 @@ function mapperOptions(v: Values): ClaimMapperOptions {
         ...(v.claim !== undefined ? { permissionsClaimName: v.claim } : {}),
         ...(v.regex !== undefined ? { permissionsRegex: v.regex } : {}),
         ...(v["accept-v1"] ? { acceptV1: true } : {}),
-        ...(timeoutMs ? { keys: { timeoutMs } } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
     };
 }
 

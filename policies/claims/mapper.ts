@@ -33,10 +33,10 @@ const { GOLANG_JWT_METHODS, goDecodeJsonObject, goDecodeSegment, goString, goTim
  * asynchronous WebCrypto at a fraction of `crypto.verify`'s throughput. Tokens are parsed here as
  * golang-jwt parses them and signatures are checked with node:crypto on keys imported once.
  */
-export interface ClaimMapperOptions {
+export interface ClaimMapperOptions extends Omit<KeySourceOptions, "jwks" | "jwksUri" | "now"> {
     /** A local JWK set. Exactly one of `jwks` / `jwksUri` (profile "entra" defaults `jwksUri` to the tenant's keys). */
     jwks?: JSONWebKeySet;
-    /** JWKS URL(s), as the server's `jwtKeyProvider.keySourceURIs`. */
+    /** JWKS URL(s), as the server's `jwtKeyProvider.keySourceURIs`. Tuning (refreshIntervalMs, cooldownMs, maxStaleMs, timeoutMs, maxJwksBytes, fetch) as in createKeySource. */
     jwksUri?: string | string[];
     /** The server's `permissionsClaimName` (default "permissions"; Entra app roles arrive in "roles"). */
     permissionsClaimName?: string;
@@ -52,8 +52,6 @@ export interface ClaimMapperOptions {
     acceptV1?: boolean;
     /** Tokens longer than this many bytes are refused before any parsing (default 32 KiB). */
     maxTokenBytes?: number;
-    /** Key source tuning for `jwksUri` (refresh interval, cooldown, staleness, timeout, size cap, fetch). */
-    keys?: Omit<KeySourceOptions, "jwks" | "jwksUri" | "now">;
     /** A key source to share between mappers (instead of `jwks` / `jwksUri`). */
     keySource?: KeySource;
     /** Clock in epoch milliseconds (tests). */
@@ -181,7 +179,8 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
         if (options.jwks !== undefined || options.jwksUri !== undefined) throw err("invalid-options", "give keySource or jwks/jwksUri, not both");
         keySource = options.keySource;
     } else {
-        keySource = createKeySource({ ...options.keys, jwks: options.jwks, jwksUri, now });
+        const { refreshIntervalMs, cooldownMs, maxStaleMs, timeoutMs, maxJwksBytes, fetch } = options;
+        keySource = createKeySource({ jwks: options.jwks, jwksUri, now, refreshIntervalMs, cooldownMs, maxStaleMs, timeoutMs, maxJwksBytes, fetch });
     }
     const v2Issuer = settings.tenantId ? `https://login.microsoftonline.com/${settings.tenantId}/v2.0` : "";
     const v1Issuer = settings.tenantId ? `https://sts.windows.net/${settings.tenantId}/` : "";
@@ -246,7 +245,7 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
             if (key.crv !== "P-256") throw err("bad-signature", `the token is ES256 but key ${JSON.stringify(key.kid)} is on ${key.crv ?? "another curve"}; ES256 needs a P-256 key`);
             // golang-jwt: an ES256 signature is exactly r||s, 32 bytes each.
             if (sig.length !== 64) throw err("bad-signature", `the ES256 signature is ${sig.length} bytes, not 64 (r||s): the token was altered or not signed as a JWS`);
-        } else if (sig.length * 8 !== Math.ceil(key.bits / 8) * 8) {
+        } else if (sig.length !== Math.ceil(key.bits / 8)) {
             // Go's rsa.VerifyPKCS1v15 needs a signature exactly as long as the modulus.
             throw err("bad-signature", `the RS256 signature is ${sig.length} bytes but key ${JSON.stringify(key.kid)} is ${key.bits} bits: the token was altered or signed with another key`);
         }

@@ -36,7 +36,7 @@ describe("JWKS over HTTP on 127.0.0.1", () => {
 
     it("an unknown-kid flood costs at most one refetch per cooldown", async () => {
         const clock = manualClock();
-        const m = fresh({ now: clock.now, keys: { cooldownMs: 60_000 } });
+        const m = fresh({ now: clock.now, cooldownMs: 60_000 });
         await m.getClaims(bearer(await signed(a, { sub: "warm" })));
         const start = server.requests;
         const unknown = await Promise.all(Array.from({ length: 500 }, (_, i) => signed(a, { sub: `x${i}` }, { kid: `unknown-${i % 7}` })));
@@ -55,7 +55,7 @@ describe("JWKS over HTTP on 127.0.0.1", () => {
 
     it("finds a newly rolled key by refetching, and explain says the server would not have", async () => {
         const clock = manualClock();
-        const opts = { jwksUri: server.url, now: clock.now, keys: { cooldownMs: 1_000 } };
+        const opts = { jwksUri: server.url, now: clock.now, cooldownMs: 1_000 };
         const m = createClaimMapper(opts);
         await m.getClaims(bearer(await signed(a, { sub: "warm" })));
         server.setKeys([a.publicJwk, b.publicJwk, rolled.publicJwk]);
@@ -69,7 +69,7 @@ describe("JWKS over HTTP on 127.0.0.1", () => {
 
     it("refreshes in the background and swaps the whole set, as the server does", async () => {
         const clock = manualClock();
-        const m = fresh({ now: clock.now, keys: { refreshIntervalMs: 10_000, cooldownMs: 100_000 } });
+        const m = fresh({ now: clock.now, refreshIntervalMs: 10_000, cooldownMs: 100_000 });
         const tokenB = await signed(b, { sub: "b" });
         await m.getClaims(bearer(tokenB));
         server.setKeys([a.publicJwk]);
@@ -85,7 +85,7 @@ describe("JWKS over HTTP on 127.0.0.1", () => {
     it("survives an endpoint that goes down until maxStaleMs, then fails closed", async () => {
         const down = await startJwksServer([a.publicJwk]);
         const clock = manualClock();
-        const m = createClaimMapper({ jwksUri: down.url, now: clock.now, keys: { refreshIntervalMs: 1_000, cooldownMs: 500, maxStaleMs: 10_000, timeoutMs: 2_000 } });
+        const m = createClaimMapper({ jwksUri: down.url, now: clock.now, refreshIntervalMs: 1_000, cooldownMs: 500, maxStaleMs: 10_000, timeoutMs: 2_000 });
         const token = await signed(a, { sub: "a" });
         await m.getClaims(bearer(token));
         await down.close();
@@ -109,7 +109,7 @@ describe("JWKS over HTTP on 127.0.0.1", () => {
         slow.respond = (_req, res) => {
             timers.push(setTimeout(() => res.end("{}"), 3_000));
         };
-        const m = createClaimMapper({ jwksUri: slow.url, keys: { timeoutMs: 150 } });
+        const m = createClaimMapper({ jwksUri: slow.url, timeoutMs: 150 });
         const started = Date.now();
         await assert.rejects(m.getClaims(bearer(await signed(a, { sub: "a" }))), (e: unknown) => {
             assert.equal(code(e), "keys-unavailable");
@@ -135,7 +135,7 @@ describe("JWKS over HTTP on 127.0.0.1", () => {
                     res.end(padding);
                 }
             };
-            const m = createClaimMapper({ jwksUri: big.url, keys: { maxJwksBytes: 4_096 } });
+            const m = createClaimMapper({ jwksUri: big.url, maxJwksBytes: 4_096 });
             await assert.rejects(m.getClaims(bearer(await signed(a, { sub: "a" }))), (e: unknown) => {
                 assert.equal(code(e), "jwks-too-large");
                 assert.match((e as Error).message, /over maxJwksBytes \(4096\)/);
