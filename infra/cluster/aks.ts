@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { parse, stringify } from "yaml";
 import type { Profile } from "../config";
 import type { AksConfig } from "../config/platform";
@@ -15,15 +14,6 @@ export const AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-4693973ce19b
 export function aksDnsPrefix(stack: string): string {
     const prefix = `temporal-${stack}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 54).replace(/-+$/, "");
     return prefix;
-}
-
-/**
- * A role assignment's name (ARM wants a GUID) derived from scope, principal and role, as ARM
- * templates do with `guid()`: stable across runs, new when the principal changes.
- */
-export function roleAssignmentGuid(...parts: string[]): string {
-    const h = createHash("sha256").update(parts.map((p) => p.toLowerCase()).join("|")).digest("hex");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export interface AksSpecInput {

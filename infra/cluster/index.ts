@@ -6,9 +6,10 @@ import * as network from "@pulumi/azure-native/network";
 import type { Profile } from "../config";
 import type { ConfigIssue } from "../config/validate";
 import { namespaceManifest } from "../temporal/manifests";
-import { aksClusterSpec, AKS_RBAC_CLUSTER_ADMIN_ROLE, parseResourceId, roleAssignmentGuid, useKubeloginMode, type AksSettings } from "./aks";
+import { roleAssignmentName, roleDefinitionId } from "../pki/names";
+import { aksClusterSpec, AKS_RBAC_CLUSTER_ADMIN_ROLE, parseResourceId, useKubeloginMode, type AksSettings } from "./aks";
 
-export { aksClusterSpec, aksDnsPrefix, useKubeloginMode, parseResourceId, roleAssignmentGuid, AKS_RBAC_CLUSTER_ADMIN_ROLE, type AksSettings } from "./aks";
+export { aksClusterSpec, aksDnsPrefix, useKubeloginMode, parseResourceId, AKS_RBAC_CLUSTER_ADMIN_ROLE, type AksSettings } from "./aks";
 
 export interface KubernetesClusterArgs {
     profile: Profile;
@@ -90,9 +91,10 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             const clusterAdmin = new authorization.RoleAssignment(
                 `${name}-deployer-cluster-admin`,
                 {
-                    roleAssignmentName: pulumi.all([cluster.id, deployer.objectId]).apply(([id, principal]) => roleAssignmentGuid(id, principal, AKS_RBAC_CLUSTER_ADMIN_ROLE)),
+                    // Same naming as the PKI's grants: guid(scope, principal, role), stable across runs.
+                    roleAssignmentName: pulumi.all([cluster.id, deployer.objectId]).apply(([id, principal]) => roleAssignmentName(id, principal, AKS_RBAC_CLUSTER_ADMIN_ROLE)),
                     principalId: deployer.objectId,
-                    roleDefinitionId: pulumi.interpolate`/subscriptions/${deployer.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${AKS_RBAC_CLUSTER_ADMIN_ROLE}`,
+                    roleDefinitionId: deployer.subscriptionId.apply((s) => roleDefinitionId(s, AKS_RBAC_CLUSTER_ADMIN_ROLE)),
                     scope: cluster.id,
                 },
                 { parent: this },

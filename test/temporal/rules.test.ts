@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { ConfigError, parseStackConfig } from "../../infra/config";
 import { temporalServiceNames } from "../../infra/config/names";
-import { aksClusterSpec, aksDnsPrefix, kubeconfigIssues, parseResourceId, roleAssignmentGuid, useKubeloginMode } from "../../infra/cluster";
+import { aksClusterSpec, aksDnsPrefix, kubeconfigIssues, parseResourceId, useKubeloginMode } from "../../infra/cluster";
 import { workerConnectionEnv } from "../../infra/temporal/connection";
 import { exampleStackRaw } from "../support/config";
 
@@ -110,13 +110,10 @@ describe("AKS", () => {
         ]);
     });
 
-    it("reads ARM ids, names DNS prefixes and role assignments", () => {
+    it("reads ARM ids and names DNS prefixes", () => {
         assert.deepEqual(parseResourceId("/subscriptions/s/resourceGroups/MC_rg_aks_westeurope/providers/Microsoft.Network/publicIPAddresses/ip-1"), { resourceGroupName: "MC_rg_aks_westeurope", name: "ip-1" });
         assert.throws(() => parseResourceId("ip-1"), /not an Azure resource id: ip-1/);
         assert.equal(aksDnsPrefix("Feature_Branch.42"), "temporal-feature-branch-42");
-        assert.match(roleAssignmentGuid("scope", "principal", "role"), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-        assert.equal(roleAssignmentGuid("a", "b"), roleAssignmentGuid("A", "B"));
-        assert.notEqual(roleAssignmentGuid("a", "b"), roleAssignmentGuid("a", "c"));
     });
 });
 
