@@ -25,17 +25,18 @@ export const AzureConfig = z.strictObject({
     resourceGroupName: z.string().regex(/^[-\w._()]{1,90}$/, "azure.resourceGroupName must be 1-90 letters, digits, _ - . ( )").optional(),
 });
 
+// `prefault` (not `default`): an absent section is parsed from {}, so every field default applies.
 export const StackConfig = z.strictObject({
     profile: Profile,
     azure: AzureConfig,
-    keyVault: KeyVaultConfig.default({ publicNetworkAccess: "Enabled", allowedIpRanges: [], allowedSubnetIds: [], softDeleteRetentionDays: 90 }),
+    keyVault: KeyVaultConfig.prefault({}),
     pki: PkiConfig,
     identity: IdentityConfig,
     access: AccessConfig,
     workers: z.array(WorkerConfig).default([]),
     kubernetes: KubernetesConfig,
-    database: DatabaseConfig.default({ postgresVersion: "16", skuName: "Standard_D2ds_v5", skuTier: "GeneralPurpose", storageSizeGb: 64, volumeSize: "10Gi" }),
-    temporal: TemporalConfig.default({ numHistoryShards: 512 }),
+    database: DatabaseConfig.prefault({}),
+    temporal: TemporalConfig.prefault({}),
 });
 export type StackConfigInput = z.input<typeof StackConfig>;
 export type StackConfig = z.infer<typeof StackConfig>;
