@@ -185,6 +185,11 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
     const v2Issuer = settings.tenantId ? `https://login.microsoftonline.com/${settings.tenantId}/v2.0` : "";
     const v1Issuer = settings.tenantId ? `https://sts.windows.net/${settings.tenantId}/` : "";
     const headerCache = new Map<string, ParsedHeader>();
+    // Scratch space for the hot path, reused across calls: each use is consumed synchronously (the
+    // claims are turned into a string, the signing input and signature into a verify call) with no
+    // await in between, so concurrent calls cannot see each other's bytes.
+    const scratchInput = Buffer.allocUnsafeSlow(Math.min(settings.maxTokenBytes, 64 * 1024));
+    const scratchSignature = Buffer.allocUnsafeSlow(1024);
     let lastHeader: ParsedHeader | undefined;
     let lastSegment = "";
 
@@ -239,7 +244,7 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
 
     function verifySignature(key: VerificationKey, alg: string, signingInput: string, sigSegment: string): void {
         if (key.unusable) throw err("bad-signature", key.unusable);
-        const sig = goDecodeSegment(sigSegment);
+        const sig = goDecodeSegment(sigSegment, scratchSignature);
         if (!sig) throw err("bad-signature", "the token's signature segment is not unpadded base64url");
         if (alg === "ES256") {
             if (key.crv !== "P-256") throw err("bad-signature", `the token is ES256 but key ${JSON.stringify(key.kid)} is on ${key.crv ?? "another curve"}; ES256 needs a P-256 key`);
@@ -249,7 +254,8 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
             // Go's rsa.VerifyPKCS1v15 needs a signature exactly as long as the modulus.
             throw err("bad-signature", `the RS256 signature is ${sig.length} bytes but key ${JSON.stringify(key.kid)} is ${key.bits} bits: the token was altered or signed with another key`);
         }
-        if (!cryptoVerify("sha256", Buffer.from(signingInput, "latin1"), key.verifyInput, sig)) {
+        const input = signingInput.length <= scratchInput.length ? scratchInput.subarray(0, scratchInput.write(signingInput, 0, "latin1")) : Buffer.from(signingInput, "latin1");
+        if (!cryptoVerify("sha256", input, key.verifyInput, sig)) {
             throw err("bad-signature", `the signature does not verify with key ${JSON.stringify(key.kid)}: the token was altered, or signed by another issuer that reuses this kid`);
         }
     }
@@ -340,7 +346,7 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
         const h = parseHeader(headerSeg, token, inspection);
 
         // golang-jwt decodes the claims before it looks at alg and kid.
-        const payloadBytes = goDecodeSegment(payloadSeg);
+        const payloadBytes = goDecodeSegment(payloadSeg, scratchInput);
         if (!payloadBytes) throw err("malformed-token", "the token's claims segment is not unpadded base64url: send the JWT exactly as issued");
         const decoded = goDecodeJsonObject(payloadBytes, false);
         if (!decoded.ok) throw err("malformed-token", `the token's claims ${decoded.reason}`);

@@ -14,11 +14,13 @@
  * shows up as a short result; "+" and "/" (which Node also accepts) are checked separately. This is
  * twice as fast as validating with a regular expression first, on the mapper's hot path.
  */
-export function goDecodeSegment(segment: string): Buffer | undefined {
+export function goDecodeSegment(segment: string, into?: Buffer): Buffer | undefined {
     const n = segment.length;
     if (n % 4 !== 1) {
-        const bytes = Buffer.from(segment, "base64url");
-        if (bytes.length === Math.floor((n * 3) / 4)) return segment.includes("+") || segment.includes("/") ? undefined : bytes;
+        const expected = Math.floor((n * 3) / 4);
+        // `into`: a scratch buffer the caller reuses (the result is a view of it, valid until its next use).
+        const bytes = into && expected <= into.length ? into.subarray(0, into.write(segment, 0, "base64url")) : Buffer.from(segment, "base64url");
+        if (bytes.length === expected) return segment.includes("+") || segment.includes("/") ? undefined : bytes;
     }
     // Something was skipped or the length is off: Go still accepts it if only CR/LF were in the way.
     if (!CR_LF.test(segment)) return undefined;
