@@ -88,14 +88,21 @@ export async function runTokenAdmission(resources: StackResource[]): Promise<Adm
     // A key of our own stands in for Microsoft's: the point is what the server does with the claims.
     const { privateKey, publicKey } = await generateKeyPair("RS256");
     const jwk: JWK = { ...(await exportJWK(publicKey)), kid: "admission", alg: "RS256", use: "sig" };
-    const mapper = createClaimMapper({
-        profile: "entra",
-        tenantId,
-        audience,
-        permissionsClaimName: claimName,
-        ...(regex ? { permissionsRegex: regex } : {}),
-        jwks: { keys: [jwk] },
-    });
+    let mapper: ReturnType<typeof createClaimMapper>;
+    try {
+        mapper = createClaimMapper({
+            profile: "entra",
+            tenantId,
+            audience,
+            permissionsClaimName: claimName,
+            ...(regex ? { permissionsRegex: regex } : {}),
+            jwks: { keys: [jwk] },
+        });
+    } catch (err) {
+        // Fail closed: settings the validator cannot evaluate are a violation, not a pass.
+        report.violations.push(`the release's authorization settings cannot be evaluated: ${err instanceof ClaimsError ? `${err.code}: ${err.message}` : String(err)}`);
+        return report;
+    }
     const now = Math.floor(Date.now() / 1000);
     for (const [principalObjectId, { type, roles }] of [...byPrincipal.entries()].sort()) {
         const token = await new SignJWT({ roles, tid: tenantId, oid: principalObjectId, azp: apiClientId === audience ? "00000000-0000-0000-0000-000000000001" : audience, ver: "2.0" })

@@ -186,3 +186,46 @@ describe("resource policies (as the engine calls them)", () => {
         ]);
     });
 });
+
+describe("token admission (stack policy)", () => {
+    const TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const API_ID = "0b6a2c1e-3d4f-4a5b-8c9d-0e1f2a3b4c5d";
+    function stack(auth: Record<string, unknown>, roles: Array<[string, string]>, assignments: Array<[string, string]>) {
+        return [
+            { type: "kubernetes:helm.sh/v3:Release", name: "temporal", props: { chart: "temporal", values: { server: { config: { authorization: auth, namespaces: { namespace: [{ name: "payments" }] } } } } } },
+            { type: "azuread:index/application:Application", name: "api", props: { clientId: API_ID, appRoles: roles.map(([id, value]) => ({ id, value })) } },
+            ...assignments.map(([principal, roleId], i) => ({ type: "azuread:index/appRoleAssignment:AppRoleAssignment", name: `a${i}`, props: { appRoleId: roleId, principalObjectId: principal, principalType: "Group" } })),
+        ];
+    }
+    const auth = (extra: Record<string, unknown> = {}) => ({
+        audience: API_ID,
+        permissionsClaimName: "roles",
+        jwtKeyProvider: { keySourceURIs: [`https://login.microsoftonline.com/${TENANT_ID}/discovery/v2.0/keys`] },
+        ...extra,
+    });
+
+    it("admits principals whose tokens open exactly what their roles say", async () => {
+        const { runTokenAdmission } = await import("../../policies/pack/admission");
+        const r = await runTokenAdmission(stack(auth(), [["r1", "payments:write"], ["r2", "temporal-system:read"]], [["g1", "r1"], ["g2", "r2"]]));
+        assert.deepEqual(r.violations, []);
+        assert.deepEqual(r.principals.map((p) => [p.principalObjectId, p.cluster, p.namespaces.payments]), [["g1", "none", "write"], ["g2", "read", "read"]]);
+    });
+
+    it("fails when the audience is not the API's client id, or the claim name is not roles", async () => {
+        const { runTokenAdmission } = await import("../../policies/pack/admission");
+        const wrongAud = await runTokenAdmission(stack(auth({ audience: "11111111-1111-1111-1111-111111111111" }), [["r1", "payments:write"]], [["g1", "r1"]]));
+        assert.match(wrongAud.violations[0]!, /is not the API registration's client id/);
+        assert.match(wrongAud.violations[1]!, /^principal g1: the token Entra would issue is rejected by the server: audience-mismatch/);
+        const wrongClaim = await runTokenAdmission(stack(auth({ permissionsClaimName: "permissions" }), [["r1", "payments:write"]], [["g1", "r1"]]));
+        assert.deepEqual(wrongClaim.violations, ['principal g1: "payments:write" should give write on "payments" but the server gives none']);
+    });
+
+    it("fails closed on settings it cannot evaluate, and flags a grant on a namespace the release does not create", async () => {
+        const { runTokenAdmission } = await import("../../policies/pack/admission");
+        const r = await runTokenAdmission(stack(auth({ permissionsRegex: "(?P<namespace>\\pL+):(?P<role>\\w+)" }), [["r1", "payments:write"]], [["g1", "r1"]]));
+        assert.equal(r.violations.length, 1);
+        assert.match(r.violations[0]!, /^the release's authorization settings cannot be evaluated: /);
+        const ghost = await runTokenAdmission(stack(auth(), [["r1", "orders:write"]], [["g1", "r1"]]));
+        assert.deepEqual(ghost.violations, ['principal g1: "orders:write" grants on namespace "orders", which the release does not create']);
+    });
+});
