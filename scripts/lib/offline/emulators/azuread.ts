@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { DEFAULT_IDENTITY, stableGuid, type CallEmulator, type Emulator } from "../engine";
+import { DEFAULT_IDENTITY, isSecretEnvelope, stableGuid, type CallEmulator, type Emulator } from "../engine";
 
 /**
  * Entra ID as the offline engine sees it: what Microsoft Graph would assign (client ids, object
@@ -21,9 +21,8 @@ const applications = new Map<string, Inputs>();
 /** Every object id handed out, so role assignments can report the principal's type and name. */
 const directory = new Map<string, DirectoryObject>();
 
-/** The mock runtime hands secret inputs over in Pulumi's wire form: `{ <sig key>: <secret sig>, value }`. */
-const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const plain = (v: unknown): unknown => (v !== null && typeof v === "object" && SPECIAL_SIG_KEY in v ? (v as { value?: unknown }).value : v);
+/** The mock runtime hands secret inputs over in Pulumi's secret envelope. */
+const plain = (v: unknown): unknown => (isSecretEnvelope(v) ? v.value : v);
 const str = (v: unknown): string | undefined => {
     const p = plain(v);
     return typeof p === "string" ? p : undefined;
