@@ -8,12 +8,17 @@ import { temporalServiceNames, type TemporalServiceNames } from "../config/names
 import { K8S_NAME } from "../config/shared";
 import {
     caProfile,
+    CA_HIERARCHIES,
     clientProfile,
     defaultClientRequests,
     frontendProfile,
+    INTERNODE_CA_SUFFIX,
     internodeProfile,
+    issuingHierarchy,
     keySpec,
     keyVaultCertificatePolicy,
+    type CaHierarchy,
+    type CaSettings,
     type CertificateProfile,
     type ClientCertificateRequest,
 } from "./profiles";
@@ -21,6 +26,7 @@ import {
     certificateObjectName,
     clientCertificateObjectName,
     deriveVaultName,
+    INTERNODE_TRUST_BUNDLE_SECRET_NAME,
     KEY_VAULT_ROLES,
     roleAssignmentName,
     roleDefinitionId,
@@ -29,9 +35,9 @@ import {
 } from "./names";
 import { KeyVaultCertificate, KeyVaultCertificateContacts } from "./keyvault-certificate";
 
-export type { ClientCertificateRequest, CertificateProfile } from "./profiles";
+export type { CaHierarchy, ClientCertificateRequest, CertificateProfile } from "./profiles";
 export { defaultClientRequests, UI_CLIENT_NAME, ADMIN_CLIENT_NAME } from "./profiles";
-export { KEY_VAULT_ROLES, TRUST_BUNDLE_SECRET_NAME } from "./names";
+export { INTERNODE_TRUST_BUNDLE_SECRET_NAME, KEY_VAULT_ROLES, TRUST_BUNDLE_SECRET_NAME } from "./names";
 
 export interface TemporalPkiArgs {
     /** Pulumi stack name: the readable part of the derived vault name. */
@@ -57,7 +63,7 @@ export interface TemporalPkiArgs {
 export interface IssuedCertificate {
     /** The leaf certificate alone (public). */
     certPem: pulumi.Output<string>;
-    /** Leaf + issuing CA (public): what goes into `tls.crt`. */
+    /** Leaf + issuing CA (public): what goes into `tls.crt`. The internode leaf chains to the internode CA, every other leaf to the client-facing CA. */
     chainPem: pulumi.Output<string>;
     /** PKCS#8 private key. SECRET. */
     privateKeyPem: pulumi.Output<string>;
@@ -69,11 +75,22 @@ export interface IssuedCertificate {
     keyVaultCertificateName: string;
 }
 
-/** One CA generation's resources. */
-interface CaGeneration {
-    id: string;
+/** A self-signed root CA: its key and certificate. */
+interface RootCa {
     key: tls.PrivateKey;
     cert: tls.SelfSignedCert;
+}
+
+/** One CA generation's resources: a root CA per hierarchy. */
+type CaGeneration = { id: string } & Record<CaHierarchy, RootCa>;
+
+/**
+ * Pulumi resource name of a generation's CA in a hierarchy (its key adds `-key`): `<name>-ca-<id>`
+ * for the client-facing CA, as before the split, so existing stacks keep that CA and its key;
+ * `<name>-ca-<id>-internode` for the internode CA.
+ */
+export function caResourceName(component: string, id: string, hierarchy: CaHierarchy): string {
+    return hierarchy === "internode" ? `${component}-ca-${id}-${INTERNODE_CA_SUFFIX}` : `${component}-ca-${id}`;
 }
 
 /**
@@ -141,17 +158,34 @@ export function clientRequestIssues(clients: ClientCertificateRequest[]): string
 
 /**
  * The private PKI of a Temporal cluster, held in Azure Key Vault: root CA generations from
- * `@pulumi/tls`, the internode, frontend and per-consumer client certificates from named profiles,
- * a vault with RBAC and the role assignments the deployer and each consumer need, every
- * end-entity certificate imported as a Key Vault certificate, and the trust bundle as a secret.
+ * `@pulumi/tls` (each a client-facing and an internode CA), the internode, frontend and
+ * per-consumer client certificates from named profiles, a vault with RBAC and the role assignments
+ * the deployer and each consumer need, every end-entity certificate imported as a Key Vault
+ * certificate, and the client-facing and internode trust bundles as secrets.
  */
 export class TemporalPki extends pulumi.ComponentResource {
     readonly vaultId: pulumi.Output<string>;
     readonly vaultName: pulumi.Output<string>;
     readonly vaultUri: pulumi.Output<string>;
-    /** Every trusted CA, PEM concatenated, oldest first (public): `ca.crt`. */
+    /**
+     * The client-facing CAs of every trusted generation, PEM concatenated, oldest first (public):
+     * what the UI, the workers and admin tooling verify the frontend with (their `ca.crt`).
+     */
     readonly trustBundlePem: pulumi.Output<string>;
+    /** Key Vault secret holding `trustBundlePem`. */
     readonly trustBundleSecretName: string;
+    /**
+     * The internode CAs of every trusted generation, oldest first (public): `ca.crt` of the internode
+     * servers (client CAs and root CAs) and of everything that dials the internal frontend.
+     */
+    readonly internodeTrustBundlePem: pulumi.Output<string>;
+    /** Key Vault secret holding `internodeTrustBundlePem`. */
+    readonly internodeTrustBundleSecretName: string;
+    /**
+     * Client-facing then internode CAs (public): whom the frontend accepts client certificates from
+     * (the UI, workers, admin tooling, and Temporal's own services with the internode certificate).
+     */
+    readonly frontendClientTrustBundlePem: pulumi.Output<string>;
     readonly internode: IssuedCertificate;
     readonly frontend: IssuedCertificate;
     readonly clients: Record<string, IssuedCertificate>;
@@ -159,8 +193,10 @@ export class TemporalPki extends pulumi.ComponentResource {
     readonly frontendServerName: string;
     /** Id of the CA generation that signs the end-entity certificates. */
     readonly issuerId: string;
-    /** Each trusted CA's certificate (public), by generation id. */
+    /** Each trusted generation's client-facing CA certificate (public), by generation id. */
     readonly caCertificates: Record<string, pulumi.Output<string>>;
+    /** Each trusted generation's internode CA certificate (public), by generation id. */
+    readonly internodeCaCertificates: Record<string, pulumi.Output<string>>;
     /** The Key Vault certificate resources, by consumer ("internode", "frontend", client names). */
     readonly keyVaultCertificates: Record<string, KeyVaultCertificate>;
 
@@ -181,6 +217,7 @@ export class TemporalPki extends pulumi.ComponentResource {
         this.internodeServerName = args.serviceNames.internodeServerName;
         this.frontendServerName = args.serviceNames.frontendServerName;
         this.trustBundleSecretName = TRUST_BUNDLE_SECRET_NAME;
+        this.internodeTrustBundleSecretName = INTERNODE_TRUST_BUNDLE_SECRET_NAME;
 
         // ----- Key Vault
         const client = authorization.getClientConfigOutput({ parent: this });
@@ -217,12 +254,13 @@ export class TemporalPki extends pulumi.ComponentResource {
         // The deployer can write secrets on the data plane too (az keyvault secret set, runbooks).
         deployerRole("secrets-officer", KEY_VAULT_ROLES.secretsOfficer, "Deployer: writes the Temporal PKI's secrets (Pulumi, runbooks)");
 
-        // ----- CA generations
-        const cas: CaGeneration[] = args.pki.cas.map((ca) => {
-            const profile = caProfile(ca);
-            const key = new tls.PrivateKey(`${name}-ca-${ca.id}-key`, keySpec(profile.keyAlgorithm), { parent: this });
+        // ----- CA generations: two root CAs each (see CA_HIERARCHIES)
+        const rootCa = (ca: CaSettings, hierarchy: CaHierarchy): RootCa => {
+            const profile = caProfile(ca, hierarchy);
+            const resourceName = caResourceName(name, ca.id, hierarchy);
+            const key = new tls.PrivateKey(`${resourceName}-key`, keySpec(profile.keyAlgorithm), { parent: this });
             const cert = new tls.SelfSignedCert(
-                `${name}-ca-${ca.id}`,
+                resourceName,
                 {
                     privateKeyPem: pulumi.secret(key.privateKeyPem),
                     subject: profile.subject,
@@ -234,24 +272,33 @@ export class TemporalPki extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            return { id: ca.id, key, cert };
-        });
-        this.caCertificates = Object.fromEntries(cas.map((c) => [c.id, c.cert.certPem]));
-        this.trustBundlePem = pulumi.all(cas.map((c) => c.cert.certPem)).apply(pemBundle);
+            return { key, cert };
+        };
+        const cas: CaGeneration[] = args.pki.cas.map((ca) => ({ id: ca.id, client: rootCa(ca, "client"), internode: rootCa(ca, "internode") }));
+        const caCertificates = (hierarchy: CaHierarchy) => Object.fromEntries(cas.map((c) => [c.id, c[hierarchy].cert.certPem]));
+        const trustBundle = (hierarchies: readonly CaHierarchy[]) => pulumi.all(hierarchies.flatMap((h) => cas.map((c) => c[h].cert.certPem))).apply(pemBundle);
+        this.caCertificates = caCertificates("client");
+        this.internodeCaCertificates = caCertificates("internode");
+        this.trustBundlePem = trustBundle(["client"]);
+        this.internodeTrustBundlePem = trustBundle(["internode"]);
+        this.frontendClientTrustBundlePem = trustBundle(CA_HIERARCHIES);
         const issuer = cas.find((c) => c.id === this.issuerId)!;
 
-        new keyvault.Secret(
-            `${name}-ca-bundle`,
-            {
-                vaultName: vault.name,
-                resourceGroupName: args.resourceGroupName,
-                secretName: TRUST_BUNDLE_SECRET_NAME,
-                // Public data, but azure-native does not mark a secret's value secret: it stays encrypted in the state anyway.
-                properties: { value: pulumi.secret(this.trustBundlePem), contentType: "application/x-pem-file" },
-                tags: { "temporal-azure/cas": args.pki.cas.map((c) => c.id).join(" ") },
-            },
-            { parent: this },
-        );
+        const trustBundleSecret = (resourceName: string, secretName: string, pem: pulumi.Output<string>) =>
+            new keyvault.Secret(
+                resourceName,
+                {
+                    vaultName: vault.name,
+                    resourceGroupName: args.resourceGroupName,
+                    secretName,
+                    // Public data, but azure-native does not mark a secret's value secret: it stays encrypted in the state anyway.
+                    properties: { value: pulumi.secret(pem), contentType: "application/x-pem-file" },
+                    tags: { "temporal-azure/cas": args.pki.cas.map((c) => c.id).join(" ") },
+                },
+                { parent: this },
+            );
+        trustBundleSecret(`${name}-ca-bundle`, TRUST_BUNDLE_SECRET_NAME, this.trustBundlePem);
+        trustBundleSecret(`${name}-internode-ca-bundle`, INTERNODE_TRUST_BUNDLE_SECRET_NAME, this.internodeTrustBundlePem);
 
         if (args.keyVault.certificateContacts !== undefined && args.keyVault.certificateContacts.length > 0) {
             new KeyVaultCertificateContacts(`${name}-certificate-contacts`, { vaultUri: this.vaultUri, emails: args.keyVault.certificateContacts }, { parent: this, dependsOn: [certificatesOfficer] });
@@ -261,6 +308,7 @@ export class TemporalPki extends pulumi.ComponentResource {
         const organization = issuerConfig.organization;
         this.keyVaultCertificates = {};
         const issue = (consumer: string, resourceName: string, objectName: string, profile: CertificateProfile): IssuedCertificate => {
+            const signer = issuer[issuingHierarchy(profile.role)];
             const key = new tls.PrivateKey(`${resourceName}-key`, keySpec(profile.keyAlgorithm), { parent: this });
             const csr = new tls.CertRequest(
                 `${resourceName}-csr`,
@@ -271,8 +319,8 @@ export class TemporalPki extends pulumi.ComponentResource {
                 resourceName,
                 {
                     certRequestPem: csr.certRequestPem,
-                    caCertPem: issuer.cert.certPem,
-                    caPrivateKeyPem: pulumi.secret(issuer.key.privateKeyPem),
+                    caCertPem: signer.cert.certPem,
+                    caPrivateKeyPem: pulumi.secret(signer.key.privateKeyPem),
                     allowedUses: profile.allowedUses,
                     validityPeriodHours: profile.validityPeriodHours,
                     earlyRenewalHours: profile.earlyRenewalHours,
@@ -281,7 +329,7 @@ export class TemporalPki extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            const chainPem = pulumi.all([cert.certPem, issuer.cert.certPem]).apply(([leaf, ca]) => pemBundle([leaf, ca]));
+            const chainPem = pulumi.all([cert.certPem, signer.cert.certPem]).apply(([leaf, ca]) => pemBundle([leaf, ca]));
             // PKCS#8: what Key Vault's PEM import requires, and what Go and Node read alike.
             const privateKeyPem = pulumi.secret(key.privateKeyPemPkcs8);
             this.keyVaultCertificates[consumer] = new KeyVaultCertificate(
@@ -317,6 +365,9 @@ export class TemporalPki extends pulumi.ComponentResource {
             vaultUri: this.vaultUri,
             trustBundlePem: this.trustBundlePem,
             trustBundleSecretName: this.trustBundleSecretName,
+            internodeTrustBundlePem: this.internodeTrustBundlePem,
+            internodeTrustBundleSecretName: this.internodeTrustBundleSecretName,
+            frontendClientTrustBundlePem: this.frontendClientTrustBundlePem,
             internodeServerName: this.internodeServerName,
             frontendServerName: this.frontendServerName,
             issuerId: this.issuerId,

@@ -42,8 +42,11 @@ export function clientCertificateObjectName(consumer: string): string {
     return `${consumer}-client`;
 }
 
-/** Name of the Key Vault secret holding the trust bundle (`ca.crt`). */
+/** Name of the Key Vault secret holding the trust bundle (`ca.crt` of the UI and the workers: the client-facing CAs). */
 export const TRUST_BUNDLE_SECRET_NAME = "temporal-ca-bundle";
+
+/** Name of the Key Vault secret holding the internode trust bundle (the internode CAs). */
+export const INTERNODE_TRUST_BUNDLE_SECRET_NAME = "temporal-internode-ca-bundle";
 
 /** Built-in Azure role definition ids (the GUIDs are the same in every tenant). */
 export const KEY_VAULT_ROLES = {

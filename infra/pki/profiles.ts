@@ -124,11 +124,38 @@ function leafLifetime(pki: ProfileSettings): Pick<CertificateProfile, "validityP
     return { validityPeriodHours: pki.leafValidityDays * 24, earlyRenewalHours: pki.earlyRenewalHours, keyAlgorithm: pki.leafKeyAlgorithm };
 }
 
-/** A root CA of one generation: signs certificates and CRLs, nothing else. */
-export function caProfile(ca: CaSettings): CertificateProfile {
+/**
+ * The two root CAs of every generation. `client` signs what clients verify or present at the
+ * frontend (the frontend's server certificate, the UI's, the workers' and the admin tooling's
+ * client certificates); `internode` signs only the internode certificate. The internode servers,
+ * the internal frontend among them, trust only `internode`: the internal frontend makes every
+ * caller that passes internode mTLS a system admin, so a client certificate must not pass it.
+ */
+export const CA_HIERARCHIES = ["client", "internode"] as const;
+export type CaHierarchy = (typeof CA_HIERARCHIES)[number];
+
+/** Appended to a generation's common name (and resource names) for its internode CA. */
+export const INTERNODE_CA_SUFFIX = "internode";
+
+/** The CA hierarchy that signs a leaf of this role: the internode certificate alone comes from the internode CA. */
+export function issuingHierarchy(role: CertificateRole): CaHierarchy {
+    return role === "internode" ? "internode" : "client";
+}
+
+/** Subject common name of a generation's CA in a hierarchy: the configured name, plus ` internode` for the internode CA. */
+export function caCommonName(ca: Pick<CaSettings, "commonName">, hierarchy: CaHierarchy): string {
+    return hierarchy === "internode" ? `${ca.commonName} ${INTERNODE_CA_SUFFIX}` : ca.commonName;
+}
+
+/**
+ * A root CA of one generation in one hierarchy: signs certificates and CRLs, nothing else. Both
+ * hierarchies of a generation share its key algorithm, validity and renewal window, each with its
+ * own key.
+ */
+export function caProfile(ca: CaSettings, hierarchy: CaHierarchy = "client"): CertificateProfile {
     return {
         role: "ca",
-        subject: { commonName: ca.commonName, ...(ca.organization !== undefined ? { organization: ca.organization } : {}) },
+        subject: { commonName: caCommonName(ca, hierarchy), ...(ca.organization !== undefined ? { organization: ca.organization } : {}) },
         dnsNames: [],
         allowedUses: ["cert_signing", "crl_signing"],
         isCaCertificate: true,
@@ -141,7 +168,8 @@ export function caProfile(ca: CaSettings): CertificateProfile {
 /**
  * The certificate every Temporal service presents to the others, as server AND as client (the
  * server reuses its internode certificate when it dials a peer), so it carries both extended key
- * usages; its SAN is the name every service verifies (`internode.client.serverName`).
+ * usages; its SAN is the name every service verifies (`internode.client.serverName`). Signed by
+ * the internode CA, which signs nothing else.
  */
 export function internodeProfile(names: TemporalServiceNames, pki: ProfileSettings, organization?: string): CertificateProfile {
     return {

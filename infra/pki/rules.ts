@@ -1,7 +1,7 @@
 import type { ConfigIssue, ConfigRule } from "../config/validate";
 import { DNS_NAME } from "../config/shared";
 import { temporalServiceNames } from "../config/names";
-import { ADMIN_CLIENT_NAME, caValidityHours, UI_CLIENT_NAME } from "./profiles";
+import { ADMIN_CLIENT_NAME, caCommonName, caValidityHours, INTERNODE_CA_SUFFIX, UI_CLIENT_NAME } from "./profiles";
 import { VAULT_NAME } from "./names";
 
 /**
@@ -40,8 +40,20 @@ export const caRules: ConfigRule = (cfg) => {
                 message: `${ca.earlyRenewalDays} days is not shorter than the CA's validity (validityYears ${ca.validityYears}), so every \`pulumi up\` would re-sign the CA: lower earlyRenewalDays or raise validityYears`,
             });
         }
-        if (ca.commonName.length > MAX_SUBJECT_ATTRIBUTE) {
-            issues.push({ path: `pki.cas[${i}].commonName`, message: `is ${ca.commonName.length} characters; X.509 allows at most ${MAX_SUBJECT_ATTRIBUTE} in a common name: shorten it` });
+        // The internode CA's common name is the longer one: it must fit too.
+        const internodeName = caCommonName(ca, "internode");
+        if (internodeName.length > MAX_SUBJECT_ATTRIBUTE) {
+            const room = MAX_SUBJECT_ATTRIBUTE - (internodeName.length - ca.commonName.length);
+            issues.push({
+                path: `pki.cas[${i}].commonName`,
+                message: `is ${ca.commonName.length} characters; the generation's internode CA is named "<commonName> ${INTERNODE_CA_SUFFIX}" and X.509 allows at most ${MAX_SUBJECT_ATTRIBUTE} characters in a common name: shorten it to ${room} or fewer`,
+            });
+        }
+        if (ca.id.endsWith(`-${INTERNODE_CA_SUFFIX}`)) {
+            issues.push({
+                path: `pki.cas[${i}].id`,
+                message: `"${ca.id}" ends in "-${INTERNODE_CA_SUFFIX}", which names the internode CA of a generation (pki-ca-<id>-${INTERNODE_CA_SUFFIX}): choose an id without that ending`,
+            });
         }
         if (ca.organization !== undefined && ca.organization.length > MAX_SUBJECT_ATTRIBUTE) {
             issues.push({ path: `pki.cas[${i}].organization`, message: `is ${ca.organization.length} characters; X.509 allows at most ${MAX_SUBJECT_ATTRIBUTE} in an organization: shorten it` });

@@ -7,7 +7,7 @@ import { deriveVaultName, KEY_VAULT_ROLES, roleAssignmentName } from "../../infr
 import { clientProfile, frontendProfile, keyVaultCertificatePolicy } from "../../infra/pki/profiles";
 import { keyVaultCertificateInputs } from "../../infra/pki/keyvault-certificate";
 import { temporalServiceNames } from "../../infra/config/names";
-import { clientRequestIssues, vaultProperties } from "../../infra/pki";
+import { caResourceName, clientRequestIssues, vaultProperties } from "../../infra/pki";
 import { buildPki, PROFILE_PATCH, stackRaw, type BuiltPki } from "./support";
 
 const T = {
@@ -43,12 +43,18 @@ describe("TemporalPki under the offline engine: dev stack", () => {
         await unwrap(readGrant.id);
     });
 
-    it("registers one CA generation, six end-entity certificates, their Key Vault certificates, the vault, the bundle and the deployer's roles", () => {
+    it("registers one CA generation (a client-facing and an internode CA), six end-entity certificates, their Key Vault certificates, the vault, both bundles and the deployer's roles", () => {
         const count = (type: string) => built.engine.ofType(type).length;
         assert.deepEqual(
             [count(T.privateKey), count(T.selfSigned), count(T.csr), count(T.signed), count(T.kvCert), count(T.vault), count(T.secret), count(T.randomId), count(T.contacts)],
-            [7, 1, 6, 6, 6, 1, 1, 0, 0],
+            [8, 2, 6, 6, 6, 1, 2, 0, 0],
         );
+        const names = (type: string) => built.engine.ofType(type).map((r) => r.name);
+        assert.deepEqual(names(T.selfSigned), ["pki-ca-2026", "pki-ca-2026-internode"]);
+        assert.deepEqual(names(T.privateKey).filter((n) => n.startsWith("pki-ca-")), ["pki-ca-2026-key", "pki-ca-2026-internode-key"]);
+        assert.deepEqual(names(T.secret), ["pki-ca-bundle", "pki-internode-ca-bundle"]);
+        assert.equal(caResourceName("pki", "2026", "internode"), "pki-ca-2026-internode");
+        assert.equal(caResourceName("pki", "2026", "client"), "pki-ca-2026");
         for (const leaf of LEAVES) built.engine.byName(T.kvCert, `pki-${leaf}-kv`);
         assert.equal(built.engine.byName("temporal-azure:pki:TemporalPki", "pki").type, "temporal-azure:pki:TemporalPki");
     });
@@ -57,20 +63,48 @@ describe("TemporalPki under the offline engine: dev stack", () => {
         for (const key of built.engine.ofType(T.privateKey)) assert.deepEqual(key.inputs, { algorithm: "ECDSA", ecdsaCurve: "P256" }, key.name);
     });
 
-    it("creates the CA with a subject, CA usages, validity in years and early renewal", () => {
+    it("creates both CAs of the generation with a subject, CA usages, validity in years and early renewal, each with its own key", () => {
+        const expected = (commonName: string) => ({
+            privateKeyPem: "string",
+            subject: { commonName, organization: "Contoso Platform" },
+            isCaCertificate: true,
+            allowedUses: ["cert_signing", "crl_signing"],
+            validityPeriodHours: 5 * 8766,
+            earlyRenewalHours: 90 * 24,
+            setSubjectKeyId: true,
+        });
         const ca = built.engine.byName(T.selfSigned, "pki-ca-2026").inputs;
-        assert.deepEqual(
-            { ...ca, privateKeyPem: typeof ca.privateKeyPem },
-            {
-                privateKeyPem: "string",
-                subject: { commonName: "Temporal dev CA 2026", organization: "Contoso Platform" },
-                isCaCertificate: true,
-                allowedUses: ["cert_signing", "crl_signing"],
-                validityPeriodHours: 5 * 8766,
-                earlyRenewalHours: 90 * 24,
-                setSubjectKeyId: true,
-            },
-        );
+        const internodeCa = built.engine.byName(T.selfSigned, "pki-ca-2026-internode").inputs;
+        assert.deepEqual({ ...ca, privateKeyPem: typeof ca.privateKeyPem }, expected("Temporal dev CA 2026"));
+        assert.deepEqual({ ...internodeCa, privateKeyPem: typeof internodeCa.privateKeyPem }, expected("Temporal dev CA 2026 internode"));
+        assert.equal(ca.privateKeyPem, built.engine.byName(T.privateKey, "pki-ca-2026-key").state.privateKeyPem);
+        assert.equal(internodeCa.privateKeyPem, built.engine.byName(T.privateKey, "pki-ca-2026-internode-key").state.privateKeyPem);
+        assert.notEqual(ca.privateKeyPem, internodeCa.privateKeyPem);
+    });
+
+    it("signs the internode certificate with the internode CA and every other leaf with the client-facing CA; each chain ends in its signer", async () => {
+        const clientCa = await unwrap(built.pki.caCertificates["2026"]!);
+        const internodeCa = await unwrap(built.pki.internodeCaCertificates["2026"]!);
+        const caKey = (name: string) => built.engine.byName(T.privateKey, name).state.privateKeyPem;
+        for (const leaf of LEAVES) {
+            const inputs = built.engine.byName(T.signed, `pki-${leaf}`).inputs;
+            const [caPem, keyOf] = leaf === "internode" ? [internodeCa, "pki-ca-2026-internode-key"] : [clientCa, "pki-ca-2026-key"];
+            assert.equal(inputs.caCertPem, caPem, leaf);
+            assert.equal(inputs.caPrivateKeyPem, caKey(keyOf), leaf);
+        }
+        const x509 = (pem: string) => new X509Certificate(pem);
+        const internode = x509(await unwrap(built.pki.internode.certPem));
+        assert.equal(internode.issuer, "O=Contoso Platform\nCN=Temporal dev CA 2026 internode");
+        assert.ok(internode.verify(x509(internodeCa).publicKey));
+        assert.equal(internode.verify(x509(clientCa).publicKey), false);
+        assert.equal(await unwrap(built.pki.internode.chainPem), `${await unwrap(built.pki.internode.certPem)}${internodeCa}`);
+        for (const c of [built.pki.frontend, ...Object.values(built.pki.clients)]) {
+            const cert = x509(await unwrap(c.certPem));
+            assert.equal(cert.issuer, "O=Contoso Platform\nCN=Temporal dev CA 2026", c.commonName);
+            assert.ok(cert.verify(x509(clientCa).publicKey), c.commonName);
+            assert.equal(cert.verify(x509(internodeCa).publicKey), false, c.commonName);
+            assert.equal(await unwrap(c.chainPem), `${await unwrap(c.certPem)}${clientCa}`, c.commonName);
+        }
     });
 
     it("issues each leaf from its profile: usages, lifetime, renewal window, SANs", () => {
@@ -99,14 +133,16 @@ describe("TemporalPki under the offline engine: dev stack", () => {
             assert.equal(await isSecret(c.certPem), false);
             assert.equal(await isSecret(c.chainPem), false);
         }
-        assert.equal(await isSecret(built.pki.trustBundlePem), false);
+        for (const bundle of [built.pki.trustBundlePem, built.pki.internodeTrustBundlePem, built.pki.frontendClientTrustBundlePem, built.pki.caCertificates["2026"]!, built.pki.internodeCaCertificates["2026"]!]) {
+            assert.equal(await isSecret(bundle), false);
+        }
         // What the providers receive: keys as secrets.
         for (const csr of built.engine.ofType(T.csr)) assert.deepEqual(csr.secretPaths, ["privateKeyPem"], csr.name);
         for (const cert of built.engine.ofType(T.signed)) assert.deepEqual(cert.secretPaths, ["caPrivateKeyPem"], cert.name);
-        assert.deepEqual(built.engine.byName(T.selfSigned, "pki-ca-2026").secretPaths, ["privateKeyPem"]);
+        for (const ca of built.engine.ofType(T.selfSigned)) assert.deepEqual(ca.secretPaths, ["privateKeyPem"], ca.name);
         for (const kv of built.engine.ofType(T.kvCert)) assert.deepEqual(kv.secretPaths, ["pem"], kv.name);
         // Pulumi marks the whole top-level property secret when a nested value is.
-        assert.deepEqual(built.engine.byName(T.secret, "pki-ca-bundle").secretPaths, ["properties"]);
+        for (const bundle of built.engine.ofType(T.secret)) assert.deepEqual(bundle.secretPaths, ["properties"], bundle.name);
         for (const r of [...built.engine.ofType(T.vault), ...built.engine.ofType(T.role), ...built.engine.ofType(T.privateKey)]) assert.deepEqual(r.secretPaths, [], r.name);
         assert.equal(await isSecret(pulumi.output(keyVaultCertificateInputs({ vaultUri: "u", certificateName: "n", pem: "plain", policy: keyVaultCertificatePolicy(frontendProfile(temporalServiceNames("t"), { leafKeyAlgorithm: "ECDSA-P256", leafValidityDays: 90, earlyRenewalHours: 720 })) }).pem)), true);
     });
@@ -145,6 +181,10 @@ describe("TemporalPki under the offline engine: dev stack", () => {
         const worker = built.engine.byName(T.kvCert, "pki-client-payments-worker-kv").inputs;
         assert.deepEqual(worker.policy, keyVaultCertificatePolicy(clientProfile({ name: "payments-worker", kind: "worker" }, built.cfg.pki, "Contoso Platform")));
         assert.equal(built.pki.clients["payments-worker"]!.keyVaultCertificateName, "payments-worker-client");
+        // The internode certificate carries its own chain: leaf, then the internode CA.
+        const internode = built.engine.byName(T.kvCert, "pki-internode-kv").inputs;
+        assert.equal(String(internode.pem), `${await unwrap(built.pki.internode.privateKeyPem)}${await unwrap(built.pki.internode.certPem)}${await unwrap(built.pki.internodeCaCertificates["2026"]!)}`);
+        assert.deepEqual(internode.tags, { "temporal-azure/profile": "internode", "temporal-azure/consumer": "internode", "temporal-azure/ca": "2026" });
         // The emulated import reports the leaf's real thumbprint.
         const leaf = new X509Certificate(await unwrap(built.pki.frontend.certPem));
         assert.equal(built.engine.byName(T.kvCert, "pki-frontend-kv").state.thumbprint, leaf.fingerprint.replace(/:/g, ""));
@@ -158,13 +198,27 @@ describe("TemporalPki under the offline engine: dev stack", () => {
         assert.doesNotMatch(provider, /PRIVATE KEY-----/);
     });
 
-    it("stores the trust bundle as a PEM secret in the vault", async () => {
-        const secret = built.engine.byName(T.secret, "pki-ca-bundle").inputs as unknown as { secretName: string; properties: { value: string; contentType: string } };
+    it("builds three trust bundles: client-facing CAs, internode CAs, and both for the frontend's client check", async () => {
+        const clientCa = await unwrap(built.pki.caCertificates["2026"]!);
+        const internodeCa = await unwrap(built.pki.internodeCaCertificates["2026"]!);
+        assert.equal(await unwrap(built.pki.trustBundlePem), clientCa);
+        assert.equal(await unwrap(built.pki.internodeTrustBundlePem), internodeCa);
+        assert.equal(await unwrap(built.pki.frontendClientTrustBundlePem), `${clientCa}${internodeCa}`);
+    });
+
+    it("stores the client-facing and the internode trust bundles as PEM secrets in the vault", async () => {
+        type BundleInputs = { secretName: string; properties: { value: string; contentType: string }; tags: Record<string, string> };
+        const secret = built.engine.byName(T.secret, "pki-ca-bundle").inputs as unknown as BundleInputs;
         assert.equal(secret.secretName, "temporal-ca-bundle");
         assert.equal(built.pki.trustBundleSecretName, "temporal-ca-bundle");
         assert.equal(secret.properties.contentType, "application/x-pem-file");
         assert.equal(secret.properties.value, await unwrap(built.pki.trustBundlePem));
-        assert.equal(await unwrap(built.pki.trustBundlePem), await unwrap(built.pki.caCertificates["2026"]!));
+        const internode = built.engine.byName(T.secret, "pki-internode-ca-bundle").inputs as unknown as BundleInputs;
+        assert.equal(internode.secretName, "temporal-internode-ca-bundle");
+        assert.equal(built.pki.internodeTrustBundleSecretName, "temporal-internode-ca-bundle");
+        assert.equal(internode.properties.contentType, "application/x-pem-file");
+        assert.equal(internode.properties.value, await unwrap(built.pki.internodeTrustBundlePem));
+        for (const s of [secret, internode]) assert.deepEqual(s.tags, { "temporal-azure/cas": "2026" });
     });
 
     it("gives the deploying principal exactly Certificates Officer (the import) and Secrets Officer (writing secrets) on the vault", () => {
@@ -260,5 +314,11 @@ describe("TemporalPki per stack kind", () => {
         assert.equal(ca.publicKey.asymmetricKeyType, "rsa");
         assert.equal(ca.publicKey.asymmetricKeyDetails?.modulusLength, 3072);
         assert.ok(new X509Certificate(await unwrap(built.pki.frontend.certPem)).verify(ca.publicKey));
+        // The internode CA of the generation has the same key algorithm, and its own key.
+        assert.deepEqual(built.engine.byName(T.privateKey, "pki-ca-2026-internode-key").inputs, { algorithm: "RSA", rsaBits: 3072 });
+        const internodeCa = new X509Certificate(await unwrap(built.pki.internodeCaCertificates["2026"]!));
+        assert.equal(internodeCa.publicKey.asymmetricKeyDetails?.modulusLength, 3072);
+        assert.equal(internodeCa.publicKey.equals(ca.publicKey), false);
+        assert.ok(new X509Certificate(await unwrap(built.pki.internode.certPem)).verify(internodeCa.publicKey));
     });
 });

@@ -3,12 +3,15 @@ import assert from "node:assert/strict";
 import { temporalServiceNames } from "../../infra/config/names";
 import {
     ALLOWED_USES,
+    CA_HIERARCHIES,
+    caCommonName,
     caProfile,
     clientProfile,
     defaultClientRequests,
     expiryNoticeDays,
     frontendProfile,
     internodeProfile,
+    issuingHierarchy,
     keySpec,
     keyVaultCertificatePolicy,
     subjectDn,
@@ -76,6 +79,27 @@ describe("certificate profiles", () => {
         assert.equal(p.validityPeriodHours, 5 * 8766);
         assert.equal(p.earlyRenewalHours, 90 * 24);
         assert.equal(p.keyAlgorithm, "RSA-4096");
+    });
+
+    it("every generation has two CA hierarchies: client-facing and internode, same key, lifetime and usages, distinct subjects", () => {
+        const ca = { id: "2026", commonName: "Temporal CA 2026", organization: "Contoso", keyAlgorithm: "RSA-3072" as const, validityYears: 4, earlyRenewalDays: 60 };
+        assert.deepEqual([...CA_HIERARCHIES], ["client", "internode"]);
+        const client = caProfile(ca, "client");
+        const internode = caProfile(ca, "internode");
+        assert.deepEqual(client, caProfile(ca), "the client-facing CA is the default (unchanged)");
+        assert.deepEqual(client.subject, { commonName: "Temporal CA 2026", organization: "Contoso" });
+        assert.deepEqual(internode.subject, { commonName: "Temporal CA 2026 internode", organization: "Contoso" });
+        assert.equal(caCommonName(ca, "internode"), "Temporal CA 2026 internode");
+        const { subject: _c, ...clientRest } = client;
+        const { subject: _i, ...internodeRest } = internode;
+        assert.deepEqual(internodeRest, clientRest);
+        assert.deepEqual([internode.keyAlgorithm, internode.validityPeriodHours, internode.earlyRenewalHours, internode.isCaCertificate], ["RSA-3072", 4 * 8766, 60 * 24, true]);
+    });
+
+    it("the internode CA signs the internode certificate only; every other leaf comes from the client-facing CA", () => {
+        assert.equal(issuingHierarchy(internodeProfile(names, pki).role), "internode");
+        assert.equal(issuingHierarchy(frontendProfile(names, pki).role), "client");
+        for (const kind of ["ui", "worker", "admin"] as const) assert.equal(issuingHierarchy(clientProfile({ name: "c", kind }, pki).role), "client", kind);
     });
 
     it("leaves: validity from days, renewal window from hours", () => {

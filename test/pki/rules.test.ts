@@ -44,10 +44,31 @@ describe("PKI config rules", () => {
         });
         assert.deepEqual(caRules(cfg, "dev"), [
             { path: "pki.cas[0].earlyRenewalDays", message: "400 days is not shorter than the CA's validity (validityYears 1), so every `pulumi up` would re-sign the CA: lower earlyRenewalDays or raise validityYears" },
-            { path: "pki.cas[0].commonName", message: "is 65 characters; X.509 allows at most 64 in a common name: shorten it" },
+            {
+                path: "pki.cas[0].commonName",
+                message: 'is 65 characters; the generation\'s internode CA is named "<commonName> internode" and X.509 allows at most 64 characters in a common name: shorten it to 54 or fewer',
+            },
             { path: "pki.cas[0].organization", message: "is 70 characters; X.509 allows at most 64 in an organization: shorten it" },
             { path: "pki.leafValidityDays", message: '400 days is longer than the issuing CA "short" is valid (validityYears 1): a leaf cannot outlive its CA; lower leafValidityDays' },
         ]);
+    });
+
+    it("measure the common name by the internode CA's (the longer one), and refuse ids that would name another generation's internode CA", () => {
+        const fits = { id: "2026", commonName: "C".repeat(54) };
+        assert.deepEqual(caRules(cfgOf({ pki: { cas: [fits] } }), "dev"), []);
+        assert.deepEqual(
+            caRules(cfgOf({ pki: { cas: [{ ...fits, commonName: "C".repeat(55) }, { id: "2026-internode", commonName: "CA" }] } }), "dev"),
+            [
+                {
+                    path: "pki.cas[0].commonName",
+                    message: 'is 55 characters; the generation\'s internode CA is named "<commonName> internode" and X.509 allows at most 64 characters in a common name: shorten it to 54 or fewer',
+                },
+                {
+                    path: "pki.cas[1].id",
+                    message: '"2026-internode" ends in "-internode", which names the internode CA of a generation (pki-ca-<id>-internode): choose an id without that ending',
+                },
+            ],
+        );
     });
 
     it("refuse more than two CAs: a rotation overlaps two generations", () => {
