@@ -110,7 +110,14 @@ const temporal = new TemporalCluster("temporal", {
     serviceNames,
     namespace: cluster.namespaceName,
     settings,
-    tls: { trustBundlePem: pki.trustBundlePem, internode: pki.internode, frontend: pki.frontend, ui: uiCertificate },
+    tls: {
+        trustBundlePem: pki.trustBundlePem,
+        internodeTrustBundlePem: pki.internodeTrustBundlePem,
+        frontendClientTrustBundlePem: pki.frontendClientTrustBundlePem,
+        internode: pki.internode,
+        frontend: pki.frontend,
+        ui: uiCertificate,
+    },
     auth: { jwksUrl: identity.jwksUrl, audience: identity.apiClientId, permissionsClaimName: identity.permissionsClaimName },
     ui: {
         host: cfg.identity.uiHost,

@@ -5,7 +5,7 @@ import type { TemporalServiceNames } from "../config/names";
 import { TEMPORAL_CHART } from "./versions";
 import type { TemporalSettings } from "./settings";
 import { buildTemporalValues, type DatabaseConnection, type HelmValues } from "./values";
-import { namespaceManifest, opaqueSecret, temporalNetworkPolicies, tlsSecret, workloadIdentityServiceAccount } from "./manifests";
+import { namespaceManifest, opaqueSecret, temporalNetworkPolicies, tlsSecret, trustBundleFor, workloadIdentityServiceAccount, type TlsSecretHolder } from "./manifests";
 
 export { buildTemporalValues, type DatabaseConnection, type HelmValues } from "./values";
 export { resolveTemporalSettings, type TemporalSettings } from "./settings";
@@ -41,8 +41,15 @@ export interface TemporalClusterArgs {
     /** Resolved choices: replicas, budgets, refresh intervals, admin tools. */
     settings: TemporalSettings;
     tls: {
-        /** Every trusted CA (`ca.crt` of every Secret). */
+        /** Client-facing CAs: `ca.crt` of the UI's and the workers' Secrets (they verify the frontend with it). */
         trustBundlePem: pulumi.Input<string>;
+        /**
+         * Internode CAs only: `ca.crt` of the internode Secret (client CAs and roots of every internode
+         * connection, the internal frontend's included, and the roots of the admin tools and namespace job).
+         */
+        internodeTrustBundlePem: pulumi.Input<string>;
+        /** Client-facing and internode CAs: `ca.crt` of the frontend Secret (whom the frontend accepts as clients). */
+        frontendClientTrustBundlePem: pulumi.Input<string>;
         /** Internode certificate: server and client between services, and the internal frontend (cluster admin). */
         internode: CertificateMaterial;
         /** The frontend's server certificate. */
@@ -129,17 +136,18 @@ export class TemporalCluster extends pulumi.ComponentResource {
         const secretNames = temporalSecretNames(names.releaseName);
         this.secretNames = secretNames;
 
-        const tlsSecretResource = (suffix: string, secretName: string, namespace: pulumi.Input<string>, cert: CertificateMaterial, extra: pulumi.CustomResourceOptions = {}) => {
-            const manifest = tlsSecret(secretName, names.namespace, { ...cert, trustBundlePem: args.tls.trustBundlePem });
+        const bundles = { clientFacing: args.tls.trustBundlePem, internode: args.tls.internodeTrustBundlePem, frontendClients: args.tls.frontendClientTrustBundlePem };
+        const tlsSecretResource = (suffix: string, secretName: string, namespace: pulumi.Input<string>, holder: TlsSecretHolder, cert: CertificateMaterial, extra: pulumi.CustomResourceOptions = {}) => {
+            const manifest = tlsSecret(secretName, names.namespace, { ...cert, trustBundlePem: trustBundleFor(holder, bundles) });
             return new k8s.core.v1.Secret(
                 `${name}-${suffix}`,
                 { ...manifest, metadata: { ...manifest.metadata, namespace }, stringData: pulumi.secret(manifest.stringData) },
                 { ...k8sOpts, ...extra },
             );
         };
-        const internode = tlsSecretResource("internode-tls", secretNames.internodeTls, args.namespace, args.tls.internode);
-        const frontend = tlsSecretResource("frontend-tls", secretNames.frontendTls, args.namespace, args.tls.frontend);
-        const web = tlsSecretResource("web-tls", secretNames.webTls, args.namespace, args.tls.ui);
+        const internode = tlsSecretResource("internode-tls", secretNames.internodeTls, args.namespace, "internode", args.tls.internode);
+        const frontend = tlsSecretResource("frontend-tls", secretNames.frontendTls, args.namespace, "frontend", args.tls.frontend);
+        const web = tlsSecretResource("web-tls", secretNames.webTls, args.namespace, "web", args.tls.ui);
         const webAuthManifest = opaqueSecret(secretNames.webAuthEnv, names.namespace, { TEMPORAL_AUTH_CLIENT_SECRET: args.ui.clientSecret });
         const webAuth = new k8s.core.v1.Secret(
             `${name}-web-auth`,
@@ -159,7 +167,7 @@ export class TemporalCluster extends pulumi.ComponentResource {
         for (const w of args.workers) {
             const nsResource = workerNamespaces.get(w.kubernetesNamespace);
             const namespace = nsResource ? nsResource.metadata.name : w.kubernetesNamespace;
-            workerResources.push(tlsSecretResource(`worker-${w.name}-tls`, w.name, namespace, w.certificate));
+            workerResources.push(tlsSecretResource(`worker-${w.name}-tls`, w.name, namespace, "worker", w.certificate));
             this.workerSecrets[w.name] = { namespace: w.kubernetesNamespace, name: w.name };
             if (w.workloadIdentity) {
                 const sa = workloadIdentityServiceAccount(w.workloadIdentity.serviceAccountName, w.kubernetesNamespace, w.workloadIdentity.clientId);

@@ -22,8 +22,42 @@ export interface TlsSecretData<T> {
     /** Leaf then issuing CA. */
     "tls.crt": T;
     "tls.key": T;
-    /** Every CA the holder trusts (old and new during a CA rotation). */
+    /** The CAs the holder trusts (old and new during a CA rotation): see `trustBundleFor`. */
     "ca.crt": T;
+}
+
+/** The PKI's trust bundles, as `ca.crt` of the TLS Secrets needs them. */
+export interface TrustBundles<T> {
+    /** Client-facing CAs: what the UI and the workers verify the frontend with. */
+    clientFacing: T;
+    /** Internode CAs: the only CAs internode servers (the internal frontend among them) accept client certificates from. */
+    internode: T;
+    /** Client-facing and internode CAs: whom the frontend accepts client certificates from. */
+    frontendClients: T;
+}
+
+/** The holder of a TLS Secret. */
+export type TlsSecretHolder = "internode" | "frontend" | "web" | "worker";
+
+/**
+ * The bundle behind each Secret's `ca.crt`. The internode Secret gets the internode CAs only: it is
+ * `internode.server.clientCaFiles`, and the internal frontend makes every caller that passes it a
+ * system admin, so no client certificate may. It is also the roots of every internode client and of
+ * the admin tools and namespace job, which dial the internal frontend (internode certificate). The
+ * frontend Secret is `frontend.server.clientCaFiles` (UI, workers, admin tooling, and Temporal's
+ * services with the internode certificate) and `frontend.client.rootCaFiles`. The UI and the
+ * workers only verify the frontend.
+ */
+export function trustBundleFor<T>(holder: TlsSecretHolder, bundles: TrustBundles<T>): T {
+    switch (holder) {
+        case "internode":
+            return bundles.internode;
+        case "frontend":
+            return bundles.frontendClients;
+        case "web":
+        case "worker":
+            return bundles.clientFacing;
+    }
 }
 
 export function tlsSecret<T>(name: string, namespace: string, material: { chainPem: T; privateKeyPem: T; trustBundlePem: T }) {

@@ -97,7 +97,12 @@ function sqlStore(db: DatabaseConnection, databaseName: string): Record<string, 
     };
 }
 
-/** `server.config.tls`: both listeners require client certificates; every client verifies the server name. */
+/**
+ * `server.config.tls`: both listeners require client certificates; every client verifies the server
+ * name. Each section reads `ca.crt` from its own Secret, so the internode listeners (the internal
+ * frontend's included) trust only the internode CAs, and the frontend trusts the client-facing and
+ * the internode CAs (see `trustBundleFor` in manifests.ts).
+ */
 export function serverTlsConfig(names: TemporalServiceNames, s: TemporalSettings): Record<string, unknown> {
     const section = (mount: string, serverName: string) => ({
         server: {
@@ -150,7 +155,11 @@ export function webEnv(input: Pick<TemporalValuesInput, "serviceNames" | "ui">):
     ];
 }
 
-/** The `temporal` CLI's environment in the admin-tools pod and the namespace job: internode mTLS to the internal frontend. */
+/**
+ * The `temporal` CLI's environment in the admin-tools pod and the namespace job: internode mTLS to
+ * the internal frontend, with the internode Secret (its certificate, and the internode CAs to verify
+ * the internal frontend's internode certificate).
+ */
 export function adminToolsEnv(names: TemporalServiceNames): EnvVar[] {
     return [
         { name: "TEMPORAL_TLS", value: "true" },

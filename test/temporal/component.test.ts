@@ -15,7 +15,10 @@ import { API_CLIENT_ID, at, env, IN_CLUSTER_DB, ISSUER, JWKS, resolved, UI_CLIEN
 
 const KEY = (who: string) => `-----BEGIN PRIVATE KEY-----\n${who}-key\n-----END PRIVATE KEY-----\n`;
 const CERT = (who: string) => `-----BEGIN CERTIFICATE-----\n${who}\n-----END CERTIFICATE-----\n`;
-const material = (who: string) => ({ certPem: CERT(who), chainPem: CERT(who) + CERT("ca"), privateKeyPem: KEY(who) });
+/** Leaves chain to their issuing CA: the internode leaf to the internode CA, every other one to the client-facing CA. */
+const issuerOf = (who: string) => (who === "internode" ? "internode-ca" : "ca");
+const material = (who: string) => ({ certPem: CERT(who), chainPem: CERT(who) + CERT(issuerOf(who)), privateKeyPem: KEY(who) });
+const BUNDLES = { client: CERT("ca"), internode: CERT("internode-ca"), frontendClients: CERT("ca") + CERT("internode-ca") };
 const UI_SECRET = "ui-client-secret-value~123";
 
 let engine: OfflineEngine;
@@ -85,7 +88,14 @@ before(async () => {
         serviceNames: temporalServiceNames("temporal"),
         namespace: cluster.namespaceName,
         settings: resolveTemporalSettings(dev),
-        tls: { trustBundlePem: CERT("ca"), internode: material("internode"), frontend: material("frontend"), ui: material("ui") },
+        tls: {
+            trustBundlePem: BUNDLES.client,
+            internodeTrustBundlePem: BUNDLES.internode,
+            frontendClientTrustBundlePem: BUNDLES.frontendClients,
+            internode: material("internode"),
+            frontend: material("frontend"),
+            ui: material("ui"),
+        },
         auth: { jwksUrl: JWKS, audience: pulumi.output(API_CLIENT_ID), permissionsClaimName: "roles" },
         ui: {
             host: "temporal.test.example",
@@ -116,12 +126,16 @@ const secretData = (r: RecordedResource) => r.inputs.stringData as Record<string
 const releaseValues = () => engine.byName("kubernetes:helm.sh/v3:Release", "temporal").inputs.values as Record<string, unknown>;
 
 describe("TemporalCluster", () => {
-    it("creates kubernetes.io/tls Secrets with chain, key and trust bundle for internode, frontend and the UI", () => {
-        for (const [name, who] of [["temporal-internode-tls", "internode"], ["temporal-frontend-tls", "frontend"], ["temporal-web-tls", "ui"]] as const) {
+    it("creates kubernetes.io/tls Secrets with chain, key and each holder's trust bundle: internode CAs for internode, both for the frontend, client-facing for the UI", () => {
+        for (const [name, who, bundle] of [
+            ["temporal-internode-tls", "internode", BUNDLES.internode],
+            ["temporal-frontend-tls", "frontend", BUNDLES.frontendClients],
+            ["temporal-web-tls", "ui", BUNDLES.client],
+        ] as const) {
             const r = engine.byName("kubernetes:core/v1:Secret", `temporal-${name.replace(/^temporal-/, "")}`);
             assert.equal(r.inputs.type, "kubernetes.io/tls");
             assert.deepEqual((r.inputs.metadata as { name: string; namespace: string }).name, name);
-            assert.deepEqual(secretData(r), { "tls.crt": CERT(who) + CERT("ca"), "tls.key": KEY(who), "ca.crt": CERT("ca") });
+            assert.deepEqual(secretData(r), { "tls.crt": CERT(who) + CERT(issuerOf(who)), "tls.key": KEY(who), "ca.crt": bundle });
         }
     });
 
@@ -139,6 +153,7 @@ describe("TemporalCluster", () => {
             const r = engine.byName("kubernetes:core/v1:Secret", `temporal-worker-${w}-tls`);
             assert.deepEqual(r.inputs.metadata, { name: w, namespace: "payments", labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "temporal-azure" } });
             assert.equal(secretData(r)["tls.key"], KEY(w));
+            assert.equal(secretData(r)["ca.crt"], BUNDLES.client, "a worker verifies the frontend with the client-facing CAs");
         }
         const sa = engine.byName("kubernetes:core/v1:ServiceAccount", "temporal-worker-payments-worker-sa");
         assert.equal((sa.inputs.metadata as { annotations: Record<string, string> }).annotations["azure.workload.identity/client-id"], "0eb9fb05-2a97-4c85-a06f-7ac97b05d1e7");

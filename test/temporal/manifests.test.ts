@@ -10,6 +10,7 @@ import {
     opaqueSecret,
     temporalNetworkPolicies,
     tlsSecret,
+    trustBundleFor,
     workloadIdentityServiceAccount,
 } from "../../infra/temporal/manifests";
 import { POSTGRES_IMAGES, postgresNetworkPolicy, postgresService, postgresStatefulSet, type InClusterPostgresInput } from "../../infra/database/postgres";
@@ -30,6 +31,23 @@ const pg: InClusterPostgresInput = {
     volumeSize: "10Gi",
     releaseName: "temporal",
 };
+
+describe("which trust bundle each TLS Secret's ca.crt holds", () => {
+    const bundles = { clientFacing: "client CAs", internode: "internode CAs", frontendClients: "client + internode CAs" };
+
+    it("internode: the internode CAs only, so no client certificate passes the internode servers (the internal frontend would make it admin)", () => {
+        assert.equal(trustBundleFor("internode", bundles), "internode CAs");
+    });
+
+    it("frontend: client-facing and internode CAs (UI, workers, admin tooling, and Temporal's services with the internode certificate)", () => {
+        assert.equal(trustBundleFor("frontend", bundles), "client + internode CAs");
+    });
+
+    it("the UI and the workers: the client-facing CAs, to verify the frontend", () => {
+        assert.equal(trustBundleFor("web", bundles), "client CAs");
+        assert.equal(trustBundleFor("worker", bundles), "client CAs");
+    });
+});
 
 describe("Kubernetes objects created directly validate against the Kubernetes schemas", () => {
     it("TLS and Opaque Secrets, namespaces, service accounts", () => {

@@ -11,6 +11,7 @@ import { StatefulSet } from "kubernetes-models/apps/v1";
 import { setupFullEngine } from "../../scripts/lib/offline/emulators";
 import { settle, type OfflineEngine, type RecordedResource } from "../../scripts/lib/offline/engine";
 import { chartKeyIssues } from "../../infra/temporal/chart-keys";
+import { runTlsChecks } from "../../scripts/lib/plan/tls-checks";
 import { REPO_ROOT } from "../support/config";
 import { at, env, SERVER_READS_ENV, serverEnvNames } from "./fixtures";
 
@@ -165,6 +166,52 @@ export function programConsistencyChecks(get: () => ProgramRun): void {
             assert.ok(trusted.some((ca) => leaf!.checkIssued(ca) && leaf!.verify(ca.publicKey)), `${s.name}: the leaf does not verify against ca.crt`);
             assert.ok(trusted.some((ca) => ca.fingerprint256 === issuer.fingerprint256), `${s.name}: the chain's CA is not in the trust bundle`);
         }
+    });
+
+    it("each Secret's ca.crt holds its holder's bundle: internode CAs only for internode, both hierarchies for the frontend, client-facing CAs for the UI and workers", () => {
+        const run = get();
+        const ns = (run.raw.kubernetes as { namespace?: string }).namespace ?? "temporal";
+        const tls = at(run.values, "server.config.tls") as Record<string, { server: { certFile: string } }>;
+        const secretOf = (file: string) => k8sSecret(run, ns, volumeSecret(run.values, "server.additionalVolumes", "server.additionalVolumeMounts", file));
+        const cas = run.engine.ofType("tls:index/selfSignedCert:SelfSignedCert");
+        const fingerprints = (pem: string) => certificates(pem).map((c) => c.fingerprint256);
+        const internodeCas = cas.filter((c) => c.name.endsWith("-internode")).map((c) => new X509Certificate(String(c.state.certPem)).fingerprint256);
+        const clientCas = cas.filter((c) => !c.name.endsWith("-internode")).map((c) => new X509Certificate(String(c.state.certPem)).fingerprint256);
+        assert.ok(internodeCas.length >= 1 && internodeCas.length === clientCas.length, "one internode CA per generation");
+
+        const internodeSecret = secretOf(tls.internode!.server.certFile);
+        assert.deepEqual(fingerprints(secretData(internodeSecret)["ca.crt"]!), internodeCas, "internode ca.crt");
+        assert.deepEqual(fingerprints(secretData(secretOf(tls.frontend!.server.certFile))["ca.crt"]!), [...clientCas, ...internodeCas], "frontend ca.crt");
+        const uiSecret = k8sSecret(run, ns, volumeSecret(run.values, "web.additionalVolumes", "web.additionalVolumeMounts", env(at(run.values, "web.additionalEnv")).TEMPORAL_TLS_CERT!));
+        const workers = (run.raw.workers as { name: string; kubernetesNamespace: string }[]).map((w) => k8sSecret(run, w.kubernetesNamespace, w.name));
+        for (const s of [uiSecret, ...workers]) assert.deepEqual(fingerprints(secretData(s)["ca.crt"]!), clientCas, `${s.name} ca.crt`);
+
+        // What that buys: no client certificate verifies against what the internode servers trust.
+        const internodeTrust = certificates(secretData(internodeSecret)["ca.crt"]!);
+        for (const s of [uiSecret, ...workers]) assert.ok(!internodeTrust.some((ca) => leafOf(s).verify(ca.publicKey)), `${s.name}: a client certificate verifies against the internode CAs`);
+        assert.ok(internodeTrust.some((ca) => leafOf(internodeSecret).verify(ca.publicKey)));
+    });
+
+    it("the plan's handshakes: client certificates refused by the internode servers; and those checks fail if the internode Secret trusted the client-facing CAs", async () => {
+        const run = get();
+        const refusals = (checks: Awaited<ReturnType<typeof runTlsChecks>>["checks"]) => checks.filter((c) => c.name.startsWith("internode:") && c.expect === "reject");
+        const workers = (run.raw.workers as unknown[]).length;
+        const planned = await runTlsChecks(run.engine.resources);
+        assert.deepEqual(planned.problems, []);
+        assert.equal(refusals(planned.checks).length, workers + 1, "the UI and every worker");
+        for (const c of refusals(planned.checks)) assert.deepEqual([c.passed, c.result.refusedBy], [true, "server"], c.name);
+
+        // The hole this closes: with one CA for everything (the internode Secret's ca.crt = the frontend's bundle), every client certificate passes.
+        const ns = (run.raw.kubernetes as { namespace?: string }).namespace ?? "temporal";
+        const tls = at(run.values, "server.config.tls") as Record<string, { server: { clientCaFiles: string[] } }>;
+        const secretOf = (file: string) => k8sSecret(run, ns, volumeSecret(run.values, "server.additionalVolumes", "server.additionalVolumeMounts", file));
+        const internodeSecret = secretOf(tls.internode!.server.clientCaFiles[0]!);
+        const frontendBundle = secretData(secretOf(tls.frontend!.server.clientCaFiles[0]!))["ca.crt"]!;
+        const widened = run.engine.resources.map((r) => (r === internodeSecret ? { ...r, inputs: { ...r.inputs, stringData: { ...secretData(r), "ca.crt": frontendBundle } } } : r));
+        const widenedRun = await runTlsChecks(widened);
+        assert.equal(refusals(widenedRun.checks).length, workers + 1);
+        for (const c of refusals(widenedRun.checks)) assert.equal(c.passed, false, c.name);
+        assert.ok(widenedRun.problems.some((p) => p.startsWith("internode: the Web UI's client certificate is refused: expected reject by the server, got accepted")), widenedRun.problems.join("\n"));
     });
 
     it("the audience is the API registration's client id, and the JWKS URL is the tenant's", () => {

@@ -108,6 +108,13 @@ describe("Helm values: mTLS", () => {
         assert.equal(secretAt(tls.internode!.server!.certFile as string), devInput.secrets.internodeTls);
         assert.equal(secretAt(tls.internode!.server!.keyFile as string), devInput.secrets.internodeTls);
         assert.equal(secretAt(tls.frontend!.server!.certFile as string), devInput.secrets.frontendTls);
+        // Each section's CAs come from its own Secret: internode servers and clients read the
+        // internode Secret's ca.crt (internode CAs only), the frontend its own (client-facing + internode).
+        for (const side of ["server", "client"] as const) {
+            const files = (section: "internode" | "frontend") => tls[section]![side]![side === "server" ? "clientCaFiles" : "rootCaFiles"] as string[];
+            assert.deepEqual(files("internode").map(secretAt), [devInput.secrets.internodeTls], side);
+            assert.deepEqual(files("frontend").map(secretAt), [devInput.secrets.frontendTls], side);
+        }
     });
 
     it("the UI dials the frontend with its own client certificate and host verification on", () => {
@@ -123,7 +130,10 @@ describe("Helm values: mTLS", () => {
         const e = env(at(devValues, "admintools.additionalEnv"));
         assert.equal(e.TEMPORAL_TLS_SERVER_NAME, names.internodeServerName);
         assert.equal(e.TEMPORAL_TLS_CLIENT_CERT_PATH, "/etc/temporal/tls/client/tls.crt");
+        // ...and verify it against the internode Secret's ca.crt: the internode CAs, which sign the internal frontend's certificate.
+        assert.equal(e.TEMPORAL_TLS_SERVER_CA_CERT_PATH, "/etc/temporal/tls/client/ca.crt");
         assert.deepEqual(at(devValues, "admintools.additionalVolumes"), [{ name: "admin-client-tls", secret: { secretName: devInput.secrets.internodeTls } }]);
+        assert.deepEqual(at(devValues, "admintools.additionalVolumeMounts"), [{ name: "admin-client-tls", mountPath: "/etc/temporal/tls/client", readOnly: true }]);
     });
 
     it("rolls the UI and admin pods when their certificate is reissued (they read it only at start)", () => {

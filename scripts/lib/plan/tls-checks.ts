@@ -19,6 +19,8 @@ export interface HandshakeResult {
     ok: boolean;
     /** OpenSSL / Node error code when the handshake failed (e.g. ERR_TLS_CERT_ALTNAME_INVALID). */
     error?: string;
+    /** Which side refused: the server (the client's certificate) or the client (the server's). */
+    refusedBy?: "server" | "client";
 }
 
 export interface TlsCheck {
@@ -27,18 +29,30 @@ export interface TlsCheck {
     client: string;
     serverName: string;
     expect: "accept" | "reject";
+    /** For a refusal: the side that must be the one refusing (a refusal by the other side proves nothing). */
+    expectRefusedBy?: "server" | "client";
     result: HandshakeResult;
     passed: boolean;
 }
 
-/** One mutual-TLS handshake: server requires a client certificate from its CA bundle. */
+/**
+ * One mutual-TLS handshake: server requires a client certificate from its CA bundle. A client
+ * without a certificate is refused by the TLS layer (as Go's RequireAndVerifyClientCert does); a
+ * presented certificate is verified and refused unless it chains to the bundle, the decision Node's
+ * `rejectUnauthorized` makes, taken here so that OpenSSL's reason reaches the report.
+ */
 export async function handshake(server: TlsMaterial, client: Partial<TlsMaterial> & { ca: string }, serverName: string, timeoutMs = 5000): Promise<HandshakeResult> {
     let serverError: string | undefined;
-    const srv = tls.createServer({ cert: server.cert, key: server.key, ca: server.ca, requestCert: true, rejectUnauthorized: true }, (socket) => {
+    const srv = tls.createServer({ cert: server.cert, key: server.key, ca: server.ca, requestCert: true, rejectUnauthorized: client.cert === undefined }, (socket) => {
+        if (!socket.authorized) {
+            serverError = String(socket.authorizationError);
+            socket.destroy();
+            return;
+        }
         socket.end("ok");
     });
     srv.on("tlsClientError", (err: NodeJS.ErrnoException) => {
-        serverError = err.code ?? err.message;
+        serverError ??= err.code ?? err.message;
     });
     await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
     const port = (srv.address() as AddressInfo).port;
@@ -48,16 +62,17 @@ export async function handshake(server: TlsMaterial, client: Partial<TlsMaterial
                 socket.destroy();
                 resolve({ ok: false, error: "TIMEOUT" });
             }, timeoutMs);
+            const refused = (clientError: string): HandshakeResult => (serverError !== undefined ? { ok: false, error: serverError, refusedBy: "server" } : { ok: false, error: clientError, refusedBy: "client" });
             const socket = tls.connect({ host: "127.0.0.1", port, servername: serverName, ca: client.ca, ...(client.cert ? { cert: client.cert, key: client.key } : {}) });
             let data = "";
             socket.on("data", (d) => (data += d.toString()));
             socket.on("end", () => {
                 clearTimeout(timer);
-                resolve(data === "ok" ? { ok: true } : { ok: false, error: serverError ?? "CONNECTION_CLOSED_BY_SERVER" });
+                resolve(data === "ok" ? { ok: true } : refused("CONNECTION_CLOSED_BY_SERVER"));
             });
             socket.on("error", (err: NodeJS.ErrnoException) => {
                 clearTimeout(timer);
-                resolve({ ok: false, error: serverError ?? err.code ?? err.message });
+                resolve(refused(err.code ?? err.message));
             });
         });
     } finally {
@@ -177,11 +192,27 @@ export async function runTlsChecks(resources: RecordedResource[]): Promise<{ che
     const ui = webCert && webKey && webCa ? { cert: webCert, key: webKey, ca: webCa } : undefined;
     const uiServerName = webEnv("TEMPORAL_TLS_SERVER_NAME") ?? "";
 
-    const add = async (name: string, serverLabel: string, server: TlsMaterial | undefined, clientLabel: string, client: (Partial<TlsMaterial> & { ca: string }) | undefined, serverName: string, expect: "accept" | "reject") => {
+    const add = async (
+        name: string,
+        serverLabel: string,
+        server: TlsMaterial | undefined,
+        clientLabel: string,
+        client: (Partial<TlsMaterial> & { ca: string }) | undefined,
+        serverName: string,
+        expect: "accept" | "reject",
+        expectRefusedBy?: "server" | "client",
+    ) => {
         if (!server || !client) return;
         const result = await handshake(server, client, serverName);
-        checks.push({ name, server: serverLabel, client: clientLabel, serverName, expect, result, passed: result.ok === (expect === "accept") });
+        const passed = expect === "accept" ? result.ok : !result.ok && (expectRefusedBy === undefined || result.refusedBy === expectRefusedBy);
+        checks.push({ name, server: serverLabel, client: clientLabel, serverName, expect, ...(expectRefusedBy ? { expectRefusedBy } : {}), result, passed });
     };
+    /**
+     * A client certificate presented to the internode servers, the client trusting the internode CAs
+     * (so the server's certificate verifies): only the server's client-certificate decision is tested.
+     * The internal frontend makes every caller that passes it a system admin.
+     */
+    const atInternode = (m: TlsMaterial | undefined) => (m && internode.rootCas ? { cert: m.cert, key: m.key, ca: internode.rootCas } : undefined);
     // Temporal services present the internode certificate both as servers and as clients (to each other and to the frontend).
     const internodeAsClient = internode.server && internode.rootCas ? { cert: internode.server.cert, key: internode.server.key, ca: internode.rootCas } : undefined;
     const internodeToFrontend = internode.server && frontend.rootCas ? { cert: internode.server.cert, key: internode.server.key, ca: frontend.rootCas } : undefined;
@@ -192,6 +223,8 @@ export async function runTlsChecks(resources: RecordedResource[]): Promise<{ che
     await add("frontend: wrong server name is refused", "frontend", frontend.server, "web", ui, "not-a-san.invalid", "reject");
     await add("frontend: the UI certificate cannot serve (client-only)", "web", ui, "web", ui, uiServerName, "reject");
 
+    await add("internode: the Web UI's client certificate is refused", "internode", internode.server, "web", atInternode(ui), internode.serverName, "reject", "server");
+
     const workerSecrets = resources.filter(
         (r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.type === "kubernetes.io/tls" && getPath(r.inputs, "metadata.namespace") !== ns,
     );
@@ -200,9 +233,20 @@ export async function runTlsChecks(resources: RecordedResource[]): Promise<{ che
         const namespace = String(getPath(s.inputs, "metadata.namespace"));
         const m = tlsSecret(resources, name, namespace);
         await add(`frontend: worker ${namespace}/${name}`, "frontend", frontend.server, `${namespace}/${name}`, m, frontend.serverName, "accept");
+        await add(
+            `internode: a worker's client certificate is refused (the internal frontend would make it cluster admin): ${namespace}/${name}`,
+            "internode",
+            internode.server,
+            `${namespace}/${name}`,
+            atInternode(m),
+            internode.serverName,
+            "reject",
+            "server",
+        );
     }
     for (const c of checks) {
-        if (!c.passed) problems.push(`${c.name}: expected ${c.expect}, got ${c.result.ok ? "accepted" : `rejected (${c.result.error})`}`);
+        const expected = c.expectRefusedBy ? `${c.expect} by the ${c.expectRefusedBy}` : c.expect;
+        if (!c.passed) problems.push(`${c.name}: expected ${expected}, got ${c.result.ok ? "accepted" : `rejected${c.result.refusedBy ? ` by the ${c.result.refusedBy}` : ""} (${c.result.error})`}`);
     }
     return { checks, problems };
 }
