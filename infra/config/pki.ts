@@ -28,9 +28,16 @@ export const KeyVaultConfig = z.strictObject({
 });
 
 export const CaConfig = z.strictObject({
-    /** Stable id of this CA generation (e.g. "2026"); part of the resource names, never reused. */
+    /**
+     * Stable id of this CA generation (e.g. "2026"); part of the resource names (`pki-ca-<id>`, and
+     * `pki-ca-<id>-internode` for the generation's internode CA), never reused.
+     */
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, "pki.cas[].id must be 1-16 lower-case letters, digits or hyphens (e.g. \"2026\")"),
-    /** Subject common name of the CA certificate (required: a CA must have a subject). */
+    /**
+     * Subject common name of the generation's client-facing CA (required: a CA must have a subject);
+     * its internode CA is named `<commonName> internode`, so at most 54 characters (checked in
+     * infra/pki/rules.ts).
+     */
     commonName: z.string().min(1, "pki.cas[].commonName is required: a CA certificate must have a subject"),
     /** Subject organization. */
     organization: z.string().optional(),
@@ -45,8 +52,9 @@ export const CaConfig = z.strictObject({
 
 export const PkiConfig = z.strictObject({
     /**
-     * Every CA currently trusted, oldest first. To rotate: add the next CA (both trusted), then set
-     * `issuer` to it (leaves reissued), then remove the old one (retired). See docs/pki.md.
+     * Every CA generation currently trusted, oldest first; each is a client-facing and an internode
+     * CA. To rotate: add the next generation (both trusted), then set `issuer` to it (leaves
+     * reissued), then remove the old one (retired). See docs/pki.md.
      */
     cas: z.array(CaConfig).min(1, "pki.cas must list at least one CA"),
     /** Id of the CA in `cas` that signs the end-entity certificates; defaults to the first. */
