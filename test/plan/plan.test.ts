@@ -31,6 +31,9 @@ describe("offline plan (npm start)", () => {
             assert.match(r.stdout, /✓ frontend: Web UI client/);
             assert.match(r.stdout, /✓ internode: service to service/);
             assert.match(r.stdout, /✓ frontend: client without a certificate is refused/);
+            assert.match(r.stdout, /✓ internode: the Web UI's client certificate is refused .*→ rejected/);
+            assert.match(r.stdout, /✓ internode: a worker's client certificate is refused .*→ rejected/);
+            assert.match(r.stdout, /Token admission .*\n(  .*\n)*  ✓ /);
             assert.doesNotMatch(r.stdout + r.stderr, PRIVATE_KEY);
         });
     }
