@@ -41,7 +41,7 @@ export function formatPlan(r: PlanReport): string[] {
         out.push(`  audience ${a.audience}, tenant ${a.tenantId}, namespaces ${a.namespaces.join(", ")}`);
         for (const p of a.principals) {
             const access = [`cluster:${p.cluster}`, ...Object.entries(p.namespaces).map(([ns, acc]) => `${ns}:${acc}`)].join(" ");
-            out.push(`  ${p.problems.length === 0 ? "✓" : "✗"} ${p.principalType} ${p.principalObjectId} roles [${p.roles.join(", ")}] → ${p.verified ? access : `rejected (${p.error})`}`);
+            out.push(`  ${p.problems.length === 0 ? "✓" : "✗"} ${p.principalType} ${p.principalDisplayName ? `"${p.principalDisplayName}" (${p.principalObjectId})` : p.principalObjectId} roles [${p.roles.join(", ")}] → ${p.verified ? access : `rejected (${p.error})`}`);
         }
         for (const v of a.violations) out.push(`  ✗ ${v}`);
     }

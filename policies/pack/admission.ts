@@ -24,6 +24,8 @@ export type Access = "none" | "read" | "write" | "admin";
 export interface PrincipalAdmission {
     principalObjectId: string;
     principalType: string;
+    /** Display name as Entra reports it on the assignment (empty until known). */
+    principalDisplayName: string;
     roles: string[];
     verified: boolean;
     error?: string;
@@ -75,12 +77,12 @@ export async function runTokenAdmission(resources: StackResource[]): Promise<Adm
 
     const roleValueById = new Map<string, string>();
     for (const role of api.props.appRoles as Array<Record<string, unknown>>) roleValueById.set(String(role.id), String(role.value));
-    const byPrincipal = new Map<string, { type: string; roles: string[] }>();
+    const byPrincipal = new Map<string, { type: string; displayName: string; roles: string[] }>();
     for (const a of resources.filter((r) => r.type === "azuread:index/appRoleAssignment:AppRoleAssignment")) {
         const value = roleValueById.get(String(a.props.appRoleId));
         if (value === undefined) continue; // an assignment on another app (e.g. the UI's default access)
         const pid = String(a.props.principalObjectId);
-        const entry = byPrincipal.get(pid) ?? { type: String(a.props.principalType ?? "principal"), roles: [] };
+        const entry = byPrincipal.get(pid) ?? { type: String(a.props.principalType ?? "principal"), displayName: String(a.props.principalDisplayName ?? ""), roles: [] };
         entry.roles.push(value);
         byPrincipal.set(pid, entry);
     }
@@ -104,7 +106,7 @@ export async function runTokenAdmission(resources: StackResource[]): Promise<Adm
         return report;
     }
     const now = Math.floor(Date.now() / 1000);
-    for (const [principalObjectId, { type, roles }] of [...byPrincipal.entries()].sort()) {
+    for (const [principalObjectId, { type, displayName, roles }] of [...byPrincipal.entries()].sort()) {
         const token = await new SignJWT({ roles, tid: tenantId, oid: principalObjectId, azp: apiClientId === audience ? "00000000-0000-0000-0000-000000000001" : audience, ver: "2.0" })
             .setProtectedHeader({ alg: "RS256", kid: "admission", typ: "JWT" })
             .setIssuer(`https://login.microsoftonline.com/${tenantId}/v2.0`)
@@ -114,7 +116,7 @@ export async function runTokenAdmission(resources: StackResource[]): Promise<Adm
             .setNotBefore(now - 300)
             .setExpirationTime(now + 3600)
             .sign(privateKey);
-        const entry: PrincipalAdmission = { principalObjectId, principalType: type, roles: [...roles].sort(), verified: false, cluster: "none", namespaces: {}, problems: [] };
+        const entry: PrincipalAdmission = { principalObjectId, principalType: type, principalDisplayName: displayName, roles: [...roles].sort(), verified: false, cluster: "none", namespaces: {}, problems: [] };
         try {
             const claims = await mapper.getClaims({ authorization: `Bearer ${token}` });
             const matrix = accessMatrix(claims, report.namespaces);
