@@ -1,0 +1,179 @@
+import { stringify } from "yaml";
+import { CONFIG_KEYS, ConfigError, parseStackConfig, PROJECT, type ConfigIssue, type ResolvedConfig } from "../../../infra/config";
+import { projectConfig, type StackFile } from "../plan/run";
+import { UsageError } from "../live/errors";
+
+/**
+ * The config of an ephemeral stack: a template (`stacks/Pulumi.<from>.yaml`) plus `--set`
+ * overrides, with the profile forced to ephemeral. Pure: the CLI, the offline plan's stack file and
+ * the stack's Pulumi config are all made from the one map this returns.
+ */
+
+/** `--set <path>=null` removes the value (e.g. a field the template sets that the stack should default). */
+export const REMOVE = Symbol("remove");
+
+export interface SetOverride {
+    /** As given, for messages: `identity.uiHost`. */
+    path: string;
+    /** The full config key: `temporal-azure:identity`, or another namespace's key (`azure-native:location`). */
+    key: string;
+    /** Below the key: `["uiHost"]`, `["grants", 1, "permissions"]`. */
+    segments: Array<string | number>;
+    value: unknown;
+}
+
+/**
+ * A `--set` value: `true`/`false` are booleans, numbers are numbers, `null` removes the value, and
+ * text starting with `[`, `{` or `"` is JSON (so `'"2026"'` is the string 2026). Everything else
+ * is a string.
+ */
+export function parseSetValue(path: string, text: string): unknown {
+    if (text === "true") return true;
+    if (text === "false") return false;
+    if (text === "null") return REMOVE;
+    if (/^-?(0|[1-9]\d*)(\.\d+)?$/.test(text)) return Number(text);
+    if (/^[[{"]/.test(text)) {
+        try {
+            return JSON.parse(text) as unknown;
+        } catch (err) {
+            throw new UsageError(
+                `--set ${path}: the value starts like JSON but is not valid JSON (${(err as Error).message}); quote it for the shell, e.g. --set 'access.namespaces=[{"name":"default"}]'`,
+            );
+        }
+    }
+    return text;
+}
+
+/** Splits `access.grants[1].permissions` into `access` and `["grants", 1, "permissions"]`. */
+function parsePath(path: string): { head: string; segments: Array<string | number> } {
+    const m = /^([A-Za-z][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\d+\])*)$/.exec(path);
+    if (!m) {
+        throw new UsageError(`--set ${path}: the path must be dotted field names with [index] for list items, as config errors name them (e.g. identity.uiHost, access.grants[1].permissions)`);
+    }
+    const segments: Array<string | number> = [];
+    for (const part of m[2]!.matchAll(/\.([A-Za-z_][\w-]*)|\[(\d+)\]/g)) segments.push(part[1] !== undefined ? part[1] : Number(part[2]));
+    return { head: m[1]!, segments };
+}
+
+/** One `--set <path>=<value>`. */
+export function parseSetFlag(flag: string): SetOverride {
+    const eq = flag.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set ${JSON.stringify(flag)} must be <path>=<value>, e.g. --set identity.uiHost=pr-42.temporal.example.com`);
+    const path = flag.slice(0, eq);
+    const text = flag.slice(eq + 1);
+    const ns = /^([a-z][\w-]*):(.*)$/.exec(path);
+    if (ns && ns[1] !== PROJECT) {
+        // Another namespace's key (a provider's): set as a whole, no path below it.
+        if (!/^[A-Za-z][\w-]*$/.test(ns[2]!)) throw new UsageError(`--set ${path}: a key of another namespace than ${PROJECT} is set as a whole (e.g. azure-native:location=westeurope), without a path below it`);
+        return { path, key: path, segments: [], value: parseSetValue(path, text) };
+    }
+    const { head, segments } = parsePath(ns ? ns[2]! : path);
+    if (head === "profile") throw new UsageError(`--set ${path}: an ephemeral stack's profile is always ephemeral: remove this --set`);
+    if (!(CONFIG_KEYS as string[]).includes(head)) {
+        throw new UsageError(`--set ${path}: ${JSON.stringify(head)} is not a section of the stack config (${CONFIG_KEYS.join(", ")})`);
+    }
+    return { path, key: `${PROJECT}:${head}`, segments, value: parseSetValue(path, text) };
+}
+
+function describe(value: unknown): string {
+    return Array.isArray(value) ? "a list" : value === null ? "null" : typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/** Sets (or removes) `value` at `segments` below `root`, creating objects and lists on the way. Returns the new root. */
+export function setAtPath(root: unknown, segments: Array<string | number>, value: unknown, path: string): unknown {
+    if (segments.length === 0) return value;
+    const [first, ...rest] = segments as [string | number, ...Array<string | number>];
+    const where = path.slice(0, path.length - segments.map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`)).join("").length);
+    if (typeof first === "number") {
+        const list = root === undefined ? [] : root;
+        if (!Array.isArray(list)) throw new UsageError(`--set ${path}: ${where} is ${describe(root)}, not a list: it has no item [${first}]`);
+        if (first > list.length) throw new UsageError(`--set ${path}: ${where} has ${list.length} item${list.length === 1 ? "" : "s"}, so [${first}] is past its end: use [${list.length}] to append`);
+        const copy = [...(list as unknown[])];
+        const next = setAtPath(copy[first], rest, value, path);
+        if (next === REMOVE) copy.splice(first, 1);
+        else copy[first] = next;
+        return copy;
+    }
+    const obj = root === undefined ? {} : root;
+    if (obj === null || typeof obj !== "object" || Array.isArray(obj)) throw new UsageError(`--set ${path}: ${where} is ${describe(root)}, not an object: it has no field ${first}`);
+    const copy: Record<string, unknown> = { ...(obj as Record<string, unknown>) };
+    const next = setAtPath(copy[first], rest, value, path);
+    if (next === REMOVE) delete copy[first];
+    else copy[first] = next;
+    return copy;
+}
+
+export interface EphemeralConfig {
+    /** Full config keys (`temporal-azure:pki`, `azure-native:location`) to plain values. */
+    config: Record<string, unknown>;
+    /** What was changed from the template besides the overrides (printed, so nothing is silent). */
+    notes: string[];
+}
+
+/**
+ * The template's config with the overrides applied in order and the profile forced to ephemeral.
+ * A template with `secure:` values is refused: they are encrypted for the stack that wrote them and
+ * cannot be carried to another stack.
+ */
+export function buildEphemeralConfig(template: StackFile, templateName: string, overrides: SetOverride[]): EphemeralConfig {
+    if (template.secretKeys.length > 0) {
+        throw new UsageError(
+            `stacks/Pulumi.${templateName}.yaml has secure values (${template.secretKeys.join(", ")}), which are encrypted for the stack that wrote them and cannot be copied to an ephemeral stack: use a template without them (an ephemeral stack reaches its cluster through the job's kube context: kubernetes.source ambient)`,
+        );
+    }
+    const config: Record<string, unknown> = structuredClone(template.config);
+    const notes: string[] = [];
+    const profileKey = `${PROJECT}:profile`;
+    if (config[profileKey] !== undefined && config[profileKey] !== "ephemeral") notes.push(`profile is ephemeral (the template says ${String(config[profileKey])})`);
+    config[profileKey] = "ephemeral";
+    for (const o of overrides) {
+        const next = setAtPath(config[o.key], o.segments, o.value, o.path);
+        if (next === REMOVE) delete config[o.key];
+        else config[o.key] = next;
+    }
+    return { config, notes };
+}
+
+/** Rules of the ephemeral lifecycle on top of the stack config's own. */
+export function ephemeralIssues(raw: Record<string, unknown>): ConfigIssue[] {
+    const azure = raw.azure as { resourceGroupName?: unknown } | undefined;
+    if (azure?.resourceGroupName === undefined) return [];
+    return [
+        {
+            path: "azure.resourceGroupName",
+            message: "every ephemeral stack creates and deletes its own resource group (rg-temporal-<stack>), so a fixed name would be shared by all of them: remove it (--set azure.resourceGroupName=null)",
+        },
+    ];
+}
+
+/** `parseStackConfig` plus the ephemeral rules; throws `ConfigError` listing every problem. */
+export function validateEphemeralConfig(config: Record<string, unknown>, stack: string): ResolvedConfig {
+    const raw = projectConfig({ config, secretKeys: [] });
+    const own = ephemeralIssues(raw);
+    let resolved: ResolvedConfig;
+    try {
+        resolved = parseStackConfig(raw, stack);
+    } catch (err) {
+        if (err instanceof ConfigError) throw new ConfigError(stack, [...err.issues, ...own]);
+        throw err;
+    }
+    if (own.length > 0) throw new ConfigError(stack, own);
+    return resolved;
+}
+
+/** `Pulumi.<stack>.yaml` for the offline plan. */
+export function stackFileYaml(config: Record<string, unknown>): string {
+    return stringify({ config });
+}
+
+/**
+ * Keys an existing stack has that the new config no longer sets: only the project's own plain
+ * keys (the template owns them). Other namespaces' keys and secrets were set by someone on purpose
+ * (`pulumi config set azure-native:subscriptionId ...`) and stay.
+ */
+export function staleConfigKeys(current: Record<string, { secret: boolean }>, next: Record<string, unknown>): string[] {
+    return Object.entries(current)
+        .filter(([key, v]) => key.startsWith(`${PROJECT}:`) && !v.secret && !(key in next))
+        .map(([key]) => key)
+        .sort();
+}
