@@ -197,5 +197,8 @@ describe("Automation API failures", () => {
             message: "error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables",
         });
         assert.deepEqual(describeAutomationFailure(new Error("boom")), { setup: false, message: "boom" });
+        const silent = new Error("code: 255\n stdout: \n stderr: \n");
+        Object.assign(silent, { commandResult: { stdout: "Updating (ephemeral-x)\n", stderr: "", code: 255 } });
+        assert.deepEqual(describeAutomationFailure(silent), { setup: false, message: "the Pulumi CLI failed (exit 255); its output is above" });
     });
 });

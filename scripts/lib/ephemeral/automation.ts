@@ -79,7 +79,10 @@ export function describeAutomationFailure(err: unknown): AutomationFailure {
     if ((err as Error | undefined)?.name === "ConcurrentUpdateError" || /\[409\] Conflict|currently (being )?updat|locked by/i.test(text)) {
         return { setup: false, message: `another update of the stack is running (${automationFailure(err)}): wait for it, or cancel it with pulumi cancel` };
     }
-    const line = automationFailure(err);
+    // With an empty stderr the first line is the CommandError's "code: 255": the engine's own words were streamed already.
+    const raw = automationFailure(err);
+    const code = /^code: (-?\d+)/.exec(raw);
+    const line = code ? `the Pulumi CLI failed (exit ${code[1]}); its output is above` : raw;
     if (/PULUMI_ACCESS_TOKEN|pulumi login|not logged in|PULUMI_CONFIG_PASSPHRASE|passphrase must be set/i.test(text)) return { setup: true, message: line };
     return { setup: false, message: line };
 }

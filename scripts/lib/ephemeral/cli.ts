@@ -131,7 +131,10 @@ export async function runEphemeral(argv: string[], io: EphemeralIo): Promise<num
         } else {
             report = await reap({ dryRun: values["dry-run"] === true }, deps);
         }
-        if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+        if (json) {
+            const { exitCode, ...rest } = report;
+            io.stdout(`${JSON.stringify({ ...rest, exitCode }, null, 2)}\n`);
+        }
         return report.exitCode;
     } catch (err) {
         if (!(err instanceof UsageError)) throw err;
