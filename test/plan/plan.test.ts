@@ -55,7 +55,11 @@ describe("offline plan (npm start)", () => {
         const out = join(dir, "plan.json");
         const r = await plan(["--stack", "dev", "--out", out]);
         assert.equal(r.code, 0, r.stdout);
-        const json = JSON.parse(readFileSync(out, "utf8")) as { ok: boolean; resources: unknown[] };
+        const text = readFileSync(out, "utf8");
+        // No key material and no client secret (Entra client secrets, and the emulator's, carry "8Q~").
+        assert.doesNotMatch(text, PRIVATE_KEY);
+        assert.doesNotMatch(text, /8Q~/);
+        const json = JSON.parse(text) as { ok: boolean; resources: unknown[] };
         assert.equal(json.ok, true);
         assert.ok(json.resources.length > 20);
         const bad = await plan(["--bogus"]);
