@@ -1,9 +1,6 @@
 import { it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
-import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { NetworkPolicy, type INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
@@ -12,7 +9,7 @@ import { setupFullEngine } from "../../scripts/lib/offline/emulators";
 import { settle, type OfflineEngine, type RecordedResource } from "../../scripts/lib/offline/engine";
 import { chartKeyIssues } from "../../infra/temporal/chart-keys";
 import { runTlsChecks } from "../../scripts/lib/plan/tls-checks";
-import { REPO_ROOT } from "../support/config";
+import { readStackFile, type StackFile } from "../../scripts/lib/plan/run";
 import { at, env, SERVER_READS_ENV, serverEnvNames } from "./fixtures";
 
 /**
@@ -34,16 +31,8 @@ export interface ProgramRun {
 }
 
 /** An example stack's config as the engine takes it (`secure:` values become a placeholder marked secret). */
-export function stackConfig(stack: string): { config: Record<string, unknown>; secretKeys: string[] } {
-    const doc = parse(readFileSync(join(REPO_ROOT, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-    const config: Record<string, unknown> = {};
-    const secretKeys: string[] = [];
-    for (const [key, value] of Object.entries(doc.config)) {
-        const isSecure = typeof value === "object" && value !== null && "secure" in value;
-        config[key] = isSecure ? "offline-secret" : value;
-        if (isSecure) secretKeys.push(key);
-    }
-    return { config, secretKeys };
+export function stackConfig(stack: string): StackFile {
+    return readStackFile(stack);
 }
 
 /**

@@ -82,21 +82,8 @@ export async function handshake(server: TlsMaterial, client: Partial<TlsMaterial
 
 /** The PEMs of a kubernetes.io/tls Secret registered by the program, by name (and namespace, if given). */
 export function tlsSecret(resources: RecordedResource[], name: string, namespace?: string): TlsMaterial | undefined {
-    const secret = resources.find(
-        (r) =>
-            r.type === "kubernetes:core/v1:Secret" &&
-            getPath(r.inputs, "metadata.name") === name &&
-            (namespace === undefined || getPath(r.inputs, "metadata.namespace") === namespace),
-    );
-    if (!secret) return undefined;
-    const data = (secret.inputs.stringData ?? {}) as Record<string, string>;
-    const fromB64 = (k: string) => {
-        const b = (secret.inputs.data as Record<string, string> | undefined)?.[k];
-        return b ? Buffer.from(b, "base64").toString("utf8") : undefined;
-    };
-    const cert = data["tls.crt"] ?? fromB64("tls.crt");
-    const key = data["tls.key"] ?? fromB64("tls.key");
-    const ca = data["ca.crt"] ?? fromB64("ca.crt");
+    const data = secretData(resources, name, namespace);
+    const [cert, key, ca] = [data?.["tls.crt"], data?.["tls.key"], data?.["ca.crt"]];
     return cert && key && ca ? { cert, key, ca } : undefined;
 }
 
