@@ -8,26 +8,8 @@ import { deterministicUuid } from "./uuid";
  * secret's rotation schedule, resource options. The component passes them through unchanged.
  */
 
-/** Where Entra ID's v2 endpoint publishes a tenant's issuer and keys. */
-export interface EntraEndpoints {
-    /** `iss` of v2 tokens. */
-    issuerUrl: string;
-    /** `iss` of v1 tokens (only accepted when identity.acceptV1Tokens is on). */
-    v1IssuerUrl: string;
-    jwksUrl: string;
-    /** OIDC discovery document (what the UI's TEMPORAL_AUTH_PROVIDER_URL points at). */
-    openIdConfigurationUrl: string;
-}
-
-export function entraEndpoints(tenantId: string): EntraEndpoints {
-    const base = `https://login.microsoftonline.com/${tenantId}`;
-    return {
-        issuerUrl: `${base}/v2.0`,
-        v1IssuerUrl: `https://sts.windows.net/${tenantId}/`,
-        jwksUrl: `${base}/discovery/v2.0/keys`,
-        openIdConfigurationUrl: `${base}/v2.0/.well-known/openid-configuration`,
-    };
-}
+// Defined beside the validator, which must stand on its own; re-exported for the component.
+export { entraEndpoints, type EntraEndpoints } from "../../policies/claims/entra";
 
 /** The Temporal UI's OIDC callback path (fixed by the UI server). */
 export const UI_CALLBACK_PATH = "/auth/sso/callback";

@@ -1,5 +1,6 @@
 import { verify as cryptoVerify } from "node:crypto";
 import type { JSONWebKeySet } from "jose";
+import { entraEndpoints } from "./entra";
 import { ClaimsError } from "./errors";
 import { createKeySource, type KeySource, type KeySourceOptions, type KeyType, type VerificationKey } from "./keys";
 import { compilePermissionsPattern, foldPermissions, type PermissionsPattern } from "./permissions";
@@ -147,7 +148,7 @@ function settingsFrom(options: ClaimMapperOptions): { settings: MapperSettings; 
         }
         tenantId = options.tenantId.toLowerCase();
         if (options.jwks === undefined && jwksUri === undefined && options.keySource === undefined) {
-            jwksUri = `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`;
+            jwksUri = entraEndpoints(tenantId).jwksUrl;
         }
     } else if (options.tenantId !== undefined || options.acceptV1 !== undefined) {
         throw err("invalid-options", 'tenantId and acceptV1 belong to profile "entra": the server itself never checks the issuer or the tenant; set profile: "entra"');
@@ -182,8 +183,9 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
         const { refreshIntervalMs, cooldownMs, maxStaleMs, timeoutMs, maxJwksBytes, fetch } = options;
         keySource = createKeySource({ jwks: options.jwks, jwksUri, now, refreshIntervalMs, cooldownMs, maxStaleMs, timeoutMs, maxJwksBytes, fetch });
     }
-    const v2Issuer = settings.tenantId ? `https://login.microsoftonline.com/${settings.tenantId}/v2.0` : "";
-    const v1Issuer = settings.tenantId ? `https://sts.windows.net/${settings.tenantId}/` : "";
+    const tenantEndpoints = settings.tenantId ? entraEndpoints(settings.tenantId) : undefined;
+    const v2Issuer = tenantEndpoints?.issuerUrl ?? "";
+    const v1Issuer = tenantEndpoints?.v1IssuerUrl ?? "";
     const headerCache = new Map<string, ParsedHeader>();
     // Scratch space for the hot path, reused across calls: each use is consumed synchronously (the
     // claims are turned into a string, the signing input and signature into a verify call) with no

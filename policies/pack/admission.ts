@@ -1,6 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from "jose";
-import { accessMatrix, createClaimMapper, ClaimsError, parsePermissions, SYSTEM_SCOPE } from "../claims";
+import { accessMatrix, createClaimMapper, ClaimsError, entraEndpoints, parsePermissions, SYSTEM_SCOPE } from "../claims";
 import { getPath } from "./checks/values";
 
 /**
@@ -109,7 +109,7 @@ export async function runTokenAdmission(resources: StackResource[]): Promise<Adm
     for (const [principalObjectId, { type, displayName, roles }] of [...byPrincipal.entries()].sort()) {
         const token = await new SignJWT({ roles, tid: tenantId, oid: principalObjectId, azp: apiClientId === audience ? "00000000-0000-0000-0000-000000000001" : audience, ver: "2.0" })
             .setProtectedHeader({ alg: "RS256", kid: "admission", typ: "JWT" })
-            .setIssuer(`https://login.microsoftonline.com/${tenantId}/v2.0`)
+            .setIssuer(entraEndpoints(tenantId).issuerUrl)
             .setAudience(apiClientId)
             .setSubject(principalObjectId)
             .setIssuedAt(now - 300)
