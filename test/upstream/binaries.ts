@@ -1,0 +1,12 @@
+import type { GoBinarySpec } from "./go";
+
+/**
+ * Every binary the test suite builds from upstream Go modules, in one place. `npm test` builds them
+ * all before the test files run (`npm run build:upstream`), so a cold build prints its progress once
+ * instead of inside a test's timeout; a test that needs one asks `goBinary()` for it, which takes it
+ * from the cache.
+ */
+export const UPSTREAM_BINARIES = {
+    /** The server the `temporalio/server:1.31.2` image runs: go.temporal.io/server v1.31.2's own cmd/server. */
+    temporalServer: { name: "temporal-server", pkg: "go.temporal.io/server/cmd/server" },
+} as const satisfies Record<string, GoBinarySpec>;
