@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
-import { ConfigError, parseStackConfig, PROJECT, readRawConfig } from "./config";
+import { formatIssue, PROJECT } from "./config";
 import { temporalServiceNames } from "./config/names";
+import { loadStackConfig } from "./stack-config";
 import { TemporalPki, temporalPkiArgs, UI_CLIENT_NAME } from "./pki";
 import { TemporalIdentity, temporalIdentityArgs, workerServiceAccount } from "./identity";
-import { aksDnsPrefix, KubernetesCluster, kubeconfigIssues } from "./cluster";
+import { aksDnsPrefix, KubernetesCluster } from "./cluster";
 import { TemporalDatabase } from "./database";
 import { resolveTemporalSettings, TemporalCluster } from "./temporal";
 import { workerConnectionEnv } from "./temporal/connection";
@@ -17,9 +18,11 @@ import { workerConnectionEnv } from "./temporal/connection";
 
 const stack = pulumi.getStack();
 const config = new pulumi.Config(PROJECT);
+// Every key of the stack, so the config check reads exactly what this program reads (and names what it would ignore).
+const stackConfig = pulumi.runtime.allConfig();
 // Structured values arrive as JSON, plain ones (profile) as bare strings.
 const readValue = (key: string): unknown => {
-    const v = config.get(key);
+    const v = stackConfig[key];
     if (v === undefined) return undefined;
     try {
         return JSON.parse(v) as unknown;
@@ -27,10 +30,11 @@ const readValue = (key: string): unknown => {
         return v;
     }
 };
-const cfg = parseStackConfig(readRawConfig(readValue), stack);
+const loaded = loadStackConfig({ keys: Object.keys(stackConfig), get: readValue }, stack);
+// Logged, not awaited: the engine shows them with the preview (the stack goes on).
+for (const warning of loaded.warnings) void pulumi.log.warn(formatIssue(warning));
+const cfg = loaded.config;
 const kubeconfig = config.getSecret("kubeconfig");
-const kubeconfigProblems = kubeconfigIssues(cfg.kubernetes.source, kubeconfig !== undefined);
-if (kubeconfigProblems.length > 0) throw new ConfigError(stack, kubeconfigProblems);
 
 const tags = { project: PROJECT, stack, profile: cfg.profile };
 const serviceNames = temporalServiceNames(cfg.kubernetes.namespace, cfg.temporal.frontendExternalHost);

@@ -4,11 +4,11 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as network from "@pulumi/azure-native/network";
 import type { Profile } from "../config";
-import type { ConfigIssue } from "../config/validate";
 import { namespaceManifest } from "../temporal/manifests";
 import { roleAssignmentName, roleDefinitionId } from "../pki/names";
 import { aksClusterSpec, AKS_RBAC_CLUSTER_ADMIN_ROLE, parseResourceId, useKubeloginMode, type AksSettings } from "./aks";
 
+export { kubeconfigIssues } from "./rules";
 export { aksClusterSpec, aksDnsPrefix, useKubeloginMode, parseResourceId, AKS_RBAC_CLUSTER_ADMIN_ROLE, type AksSettings } from "./aks";
 
 export interface KubernetesClusterArgs {
@@ -30,17 +30,6 @@ export interface KubernetesClusterArgs {
         dnsPrefix: string;
         tags?: Record<string, string>;
     };
-}
-
-/** What a missing kubeconfig secret means, before any resource is registered. */
-export function kubeconfigIssues(source: KubernetesClusterArgs["source"], hasKubeconfig: boolean): ConfigIssue[] {
-    if (source === "kubeconfig" && !hasKubeconfig) {
-        return [{ path: "kubeconfig", message: 'kubernetes.source is kubeconfig but the secret is not set: pulumi config set --secret temporal-azure:kubeconfig "$(cat path/to/kubeconfig)"' }];
-    }
-    if (source !== "kubeconfig" && hasKubeconfig) {
-        return [{ path: "kubeconfig", message: `is set but kubernetes.source is ${source}: remove it (pulumi config rm temporal-azure:kubeconfig) or set source: kubeconfig` }];
-    }
-    return [];
 }
 
 /**

@@ -1,57 +1,68 @@
-import { z } from "zod";
-import { PROJECT, StackConfig } from "./schema";
-import { crossSectionIssues, type ConfigIssue } from "./validate";
+import { StackConfig } from "./schema";
+import { ConfigError, isWarning, type ConfigIssue, type ConfigRule } from "./issues";
 import { applyProfileDefaults, type ResolvedConfig } from "./profiles";
+import { readProjectConfig, type StackConfigSource } from "./read";
+import { zodIssues } from "./messages";
+
+/**
+ * The ground floor: the stack config's schema, how it is read and parsed, and the issue type. The
+ * rules that need a component's knowledge live in the components; `infra/stack-config.ts` (above
+ * them) hands every rule to the functions here.
+ */
 
 export * from "./schema";
-export type { ConfigIssue } from "./validate";
-export { applyProfileDefaults, type ResolvedConfig } from "./profiles";
+export * from "./issues";
+export { structureRules } from "./structure";
+export { readProjectConfig, SECRET_CONFIG_KEYS, type ProjectConfig, type StackConfigSource } from "./read";
+export { applyProfileDefaults, PROFILE_DEFAULTS, type ResolvedConfig } from "./profiles";
 
-/** Thrown at preview, before any resource is registered, listing every problem at once. */
-export class ConfigError extends Error {
-    constructor(
-        readonly stackName: string,
-        readonly issues: ConfigIssue[],
-    ) {
-        super(
-            `Invalid stack config for stack "${stackName}" (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +
-                issues.map((i) => `  - ${PROJECT}:${i.path}: ${i.message}`).join("\n"),
-        );
-        this.name = "ConfigError";
-    }
+export interface ConfigCheck {
+    /** The schema-valid config, when the schema passed (the rules ran on it). */
+    parsed?: StackConfig;
+    /** Errors and warnings, in order: schema first, then each rule's. */
+    issues: ConfigIssue[];
 }
 
-function zodIssues(error: z.ZodError): ConfigIssue[] {
-    return error.issues.map((issue) => {
-        const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-        let message = issue.message;
-        if (issue.code === "unrecognized_keys") {
-            message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}: remove or fix the spelling`;
-        } else if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) {
-            message = `is required`;
-        }
-        return { path: path || "(root)", message };
-    });
+/** The schema, then (when it passes) every rule. Pure: no Pulumi, no I/O. */
+export function checkConfig(raw: Record<string, unknown>, stack: string, rules: readonly ConfigRule[]): ConfigCheck {
+    const parsed = StackConfig.safeParse(raw);
+    if (!parsed.success) return { issues: zodIssues(parsed.error, raw) };
+    return { parsed: parsed.data, issues: rules.flatMap((rule) => rule(parsed.data, stack)) };
+}
+
+export interface LoadedConfig {
+    config: ResolvedConfig;
+    /** Issues that let the stack go on; shown by the plan and `pulumi preview`. */
+    warnings: ConfigIssue[];
+    /** Whether `temporal-azure:kubeconfig` is set. */
+    kubeconfigSet: boolean;
 }
 
 /**
- * Validates raw stack config (the structured values under `temporal-azure:`) and applies the
- * profile's defaults. Pure: the Pulumi program, the offline plan and the tests all call this.
+ * Reads exactly the keys the program reads, checks them with the schema and `rules`, and resolves
+ * the profile's defaults. Throws `ConfigError` with every error at once; `keyRules` see whether the
+ * secret kubeconfig is set, which the stack's other values cannot tell.
  */
-export function parseStackConfig(raw: Record<string, unknown>, stack: string): ResolvedConfig {
-    const parsed = StackConfig.safeParse(raw);
-    if (!parsed.success) throw new ConfigError(stack, zodIssues(parsed.error));
-    const issues = crossSectionIssues(parsed.data, stack);
-    if (issues.length > 0) throw new ConfigError(stack, issues);
-    return applyProfileDefaults(parsed.data, stack);
+export function loadConfig(
+    source: StackConfigSource,
+    stack: string,
+    rules: readonly ConfigRule[],
+    keyRules: (cfg: StackConfig, read: { kubeconfigSet: boolean }) => ConfigIssue[] = () => [],
+): LoadedConfig {
+    const read = readProjectConfig(source);
+    const check = checkConfig(read.sections, stack, rules);
+    const issues = [...read.issues, ...check.issues, ...(check.parsed !== undefined ? keyRules(check.parsed, read) : [])];
+    return { ...resolve(check.parsed, issues, stack), kubeconfigSet: read.kubeconfigSet };
 }
 
-/** Reads every section from a Pulumi config object (`new pulumi.Config()`). */
-export function readRawConfig(get: (key: string) => unknown): Record<string, unknown> {
-    const raw: Record<string, unknown> = {};
-    for (const key of Object.keys(StackConfig.shape)) {
-        const value = get(key);
-        if (value !== undefined) raw[key] = value;
-    }
-    return raw;
+/** Sections (keys without the `temporal-azure:` prefix) → resolved config; throws `ConfigError` listing every error. */
+export function parseConfig(raw: Record<string, unknown>, stack: string, rules: readonly ConfigRule[]): ResolvedConfig {
+    const check = checkConfig(raw, stack, rules);
+    return resolve(check.parsed, check.issues, stack).config;
+}
+
+function resolve(parsed: StackConfig | undefined, issues: ConfigIssue[], stack: string): { config: ResolvedConfig; warnings: ConfigIssue[] } {
+    const errors = issues.filter((i) => !isWarning(i));
+    if (errors.length > 0 || parsed === undefined) throw new ConfigError(stack, errors);
+    return { config: applyProfileDefaults(parsed, stack), warnings: issues.filter(isWarning) };
 }

@@ -1,4 +1,4 @@
-import type { ConfigIssue, ConfigRule } from "../config/validate";
+import type { ConfigIssue, ConfigRule } from "../config/issues";
 import type { StackConfig } from "../config/schema";
 import { parsePermissions, type Finding } from "../../policies/claims/permissions";
 import { ROLE_WORDS, Role, SYSTEM_SCOPE } from "../../policies/claims/roles";

@@ -1,4 +1,4 @@
-import type { ConfigIssue, ConfigRule } from "../config/validate";
+import type { ConfigIssue, ConfigRule } from "../config/issues";
 import { DNS_NAME } from "../config/shared";
 import { temporalServiceNames } from "../config/names";
 import { ADMIN_CLIENT_NAME, caCommonName, caValidityHours, INTERNODE_CA_SUFFIX, UI_CLIENT_NAME } from "./profiles";

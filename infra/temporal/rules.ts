@@ -1,4 +1,4 @@
-import type { ConfigRule } from "../config/validate";
+import type { ConfigRule } from "../config/issues";
 import { PROFILE_DEFAULTS } from "../config/profiles";
 
 /** Cross-section config rules of the cluster, the database and the Temporal release, run at preview before any resource is registered. */

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, parseStackConfig } from "../../infra/config";
+import { ConfigError } from "../../infra/config";
+import { parseStackConfig } from "../../infra/stack-config";
 import { exampleStackRaw } from "../support/config";
 
 function issuesOf(raw: Record<string, unknown>): string[] {

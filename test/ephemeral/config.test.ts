@@ -136,7 +136,7 @@ describe("the ephemeral config", () => {
     });
 
     it("validates with parseStackConfig, listing every problem with its path and fix", () => {
-        const resolved = validateEphemeralConfig(build().config, "ephemeral-pr-42");
+        const resolved = validateEphemeralConfig(build().config, "ephemeral-pr-42").config;
         assert.equal(resolved.profile, "ephemeral");
         assert.equal(resolved.keyVault.purgeProtection, false);
         assert.equal(resolved.stack, "ephemeral-pr-42");

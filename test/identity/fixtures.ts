@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { parseStackConfig, type ResolvedConfig } from "../../infra/config";
+import type { ResolvedConfig } from "../../infra/config";
+import { parseStackConfig } from "../../infra/stack-config";
 import { exampleStackRaw } from "../support/config";
 
 /** Tenant of the sample stack (the engine's default identity, so emulated ids agree). */

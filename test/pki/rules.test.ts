@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, parseStackConfig, StackConfig } from "../../infra/config";
+import { ConfigError, StackConfig } from "../../infra/config";
+import { parseStackConfig } from "../../infra/stack-config";
 import { caRules, consumerRule, leafRenewalRule, pkiRules, sanRule, vaultNameRule, vaultNetworkRule } from "../../infra/pki/rules";
 import { stackRaw } from "./support";
 

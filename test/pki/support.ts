@@ -1,4 +1,5 @@
-import { parseStackConfig, type ResolvedConfig } from "../../infra/config";
+import type { ResolvedConfig } from "../../infra/config";
+import { parseStackConfig } from "../../infra/stack-config";
 import { keySpec, type CertificateProfile } from "../../infra/pki/profiles";
 import { revealSecrets, setupOfflineEngine, settle, type Emulator, type OfflineEngine, type RecordedResource } from "../../scripts/lib/offline/engine";
 import { ALL_CALLS, ALL_EMULATORS } from "../../scripts/lib/offline/emulators";

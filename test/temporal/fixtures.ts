@@ -1,6 +1,7 @@
 import type { RecordedResource } from "../../scripts/lib/offline/engine";
 import { SERVER_READ_ENV } from "../../policies/pack/checks/release";
-import { parseStackConfig, type ResolvedConfig } from "../../infra/config";
+import type { ResolvedConfig } from "../../infra/config";
+import { parseStackConfig } from "../../infra/stack-config";
 import { temporalServiceNames } from "../../infra/config/names";
 import { resolveTemporalSettings } from "../../infra/temporal/settings";
 import type { DatabaseConnection, EnvVar, HelmValues, TemporalValuesInput } from "../../infra/temporal/values";

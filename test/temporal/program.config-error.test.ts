@@ -16,7 +16,7 @@ describe("whole program: a config error surfaces before any resource is created"
             error = err;
         }
         assert.ok(error instanceof ConfigError, String(error));
-        assert.deepEqual(error.issues, [{ path: "kubeconfig", message: 'kubernetes.source is kubeconfig but the secret is not set: pulumi config set --secret temporal-azure:kubeconfig "$(cat path/to/kubeconfig)"' }]);
+        assert.deepEqual(error.issues, [{ path: "kubeconfig", message: 'kubernetes.source is kubeconfig but the secret is not set: pulumi config set --secret temporal-azure:kubeconfig < path/to/kubeconfig (from standard input, so the kubeconfig is never a command-line argument)' }]);
         assert.equal(engine.resources.length, 0);
     });
 });

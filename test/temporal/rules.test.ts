@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { ConfigError, parseStackConfig } from "../../infra/config";
+import { ConfigError } from "../../infra/config";
+import { parseStackConfig } from "../../infra/stack-config";
 import { temporalServiceNames } from "../../infra/config/names";
 import { aksClusterSpec, aksDnsPrefix, kubeconfigIssues, parseResourceId, useKubeloginMode } from "../../infra/cluster";
 import { workerConnectionEnv } from "../../infra/temporal/connection";
@@ -62,7 +63,7 @@ describe("config rules of the cluster, database and release", () => {
         assert.deepEqual(kubeconfigIssues("kubeconfig", true), []);
         assert.deepEqual(kubeconfigIssues("ambient", false), []);
         assert.deepEqual(kubeconfigIssues("kubeconfig", false), [
-            { path: "kubeconfig", message: 'kubernetes.source is kubeconfig but the secret is not set: pulumi config set --secret temporal-azure:kubeconfig "$(cat path/to/kubeconfig)"' },
+            { path: "kubeconfig", message: 'kubernetes.source is kubeconfig but the secret is not set: pulumi config set --secret temporal-azure:kubeconfig < path/to/kubeconfig (from standard input, so the kubeconfig is never a command-line argument)' },
         ]);
         assert.deepEqual(kubeconfigIssues("aks", true), [{ path: "kubeconfig", message: "is set but kubernetes.source is aks: remove it (pulumi config rm temporal-azure:kubeconfig) or set source: kubeconfig" }]);
     });

@@ -1,6 +1,8 @@
 import { stringify } from "yaml";
-import { CONFIG_KEYS, ConfigError, parseStackConfig, PROJECT, type ConfigIssue, type ResolvedConfig } from "../../../infra/config";
-import { projectConfig, type StackFile } from "../plan/run";
+import { CONFIG_KEYS, ConfigError, PROJECT, type ConfigIssue } from "../../../infra/config";
+import { loadStackConfig } from "../../../infra/stack-config";
+import type { LoadedConfig } from "../../../infra/config";
+import { projectConfig, stackConfigSource, type StackFile } from "../plan/run";
 import { UsageError } from "../live/errors";
 
 /**
@@ -146,13 +148,13 @@ export function ephemeralIssues(raw: Record<string, unknown>): ConfigIssue[] {
     ];
 }
 
-/** `parseStackConfig` plus the ephemeral rules; throws `ConfigError` listing every problem. */
-export function validateEphemeralConfig(config: Record<string, unknown>, stack: string): ResolvedConfig {
-    const raw = projectConfig({ config, secretKeys: [] });
-    const own = ephemeralIssues(raw);
-    let resolved: ResolvedConfig;
+/** The stack config check (exactly the program's keys) plus the ephemeral rules; throws `ConfigError` listing every problem. */
+export function validateEphemeralConfig(config: Record<string, unknown>, stack: string): LoadedConfig {
+    const file = { config, secretKeys: [] };
+    const own = ephemeralIssues(projectConfig(file));
+    let resolved: LoadedConfig;
     try {
-        resolved = parseStackConfig(raw, stack);
+        resolved = loadStackConfig(stackConfigSource(file), stack);
     } catch (err) {
         if (err instanceof ConfigError) throw new ConfigError(stack, [...err.issues, ...own]);
         throw err;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, type ResolvedConfig } from "../../../infra/config";
+import { ConfigError, formatIssue, type ResolvedConfig } from "../../../infra/config";
 import { UsageError } from "../live/errors";
 import { projectConfig, readStackFile, type StackFile } from "../plan/run";
 import { describeAutomationFailure } from "./automation";
@@ -61,6 +61,8 @@ export interface UpReport {
     stack: string;
     template: string;
     notes: string[];
+    /** Config warnings (e.g. a Key Vault open to the network): the stack goes on, and they are printed. */
+    warnings: string[];
     plan?: { ok: boolean; exitCode: number; resources?: number; durationMs: number; problems: string[] };
     expires?: string;
     update?: UpSummary;
@@ -127,7 +129,7 @@ export async function up(options: UpOptions, deps: LifecycleDeps): Promise<UpRep
         throw new UsageError(`--from ${options.from}: ${(err as Error).message}`);
     }
     const templateFile = `Pulumi.${options.from}.yaml`;
-    const report: UpReport = { command: "up", stack, template: templateFile, notes: [], exitCode: EXIT.ok };
+    const report: UpReport = { command: "up", stack, template: templateFile, notes: [], warnings: [], exitCode: EXIT.ok };
     const fail = (stage: Stage, message: string, exitCode: number = EXIT.failed): UpReport => {
         deps.log(message);
         return { ...report, error: { stage, message }, exitCode };
@@ -137,7 +139,9 @@ export async function up(options: UpOptions, deps: LifecycleDeps): Promise<UpRep
     deps.log(`ephemeral up: stack ${stack} from ${templateFile}${overrides.length > 0 ? ` with ${overrides.map((o) => o.path).join(", ")} set` : ""}`);
     let cfg: ResolvedConfig;
     try {
-        cfg = validateEphemeralConfig(built.config, stack);
+        const loaded = validateEphemeralConfig(built.config, stack);
+        cfg = loaded.config;
+        report.warnings = loaded.warnings.map(formatIssue);
     } catch (err) {
         if (err instanceof ConfigError) return fail("config", `${err.message}\nNothing was created.`);
         throw err;
@@ -147,6 +151,7 @@ export async function up(options: UpOptions, deps: LifecycleDeps): Promise<UpRep
     }
     report.notes = [...built.notes, ...sharedClusterNotes(cfg, projectConfig(template), id)];
     for (const n of report.notes) deps.log(`note: ${n}`);
+    for (const w of report.warnings) deps.log(`warning: ${w}`);
     deps.log("✓ stack config is valid");
 
     const plan = await planInTempDir(deps, stack, built.config);

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceValidationArgs } from "@pulumi/policy";
 import { parse } from "yaml";
-import { ConfigError, parseStackConfig, PROJECT } from "../../../infra/config";
+import { ConfigError, formatIssue, PROJECT, readProjectConfig, type StackConfigSource } from "../../../infra/config";
+import { loadStackConfig } from "../../../infra/stack-config";
 import { setupFullEngine } from "../offline/emulators";
 import { settle, unwrap, type RecordedResource } from "../offline/engine";
 import { resourcePolicies } from "../../../policies/pack/policies";
@@ -30,6 +31,8 @@ export interface PolicyViolation {
 export interface PlanReport {
     stack: string;
     configErrors: string[];
+    /** Config issues that let the stack go on (e.g. a Key Vault open to the network outside prod). */
+    configWarnings?: string[];
     resources: Array<{ type: string; name: string }>;
     outputs: Record<string, unknown>;
     violations: PolicyViolation[];
@@ -62,11 +65,14 @@ export function readStackFile(stack: string, dir = join(REPO_ROOT, "stacks")): S
     return { config, secretKeys };
 }
 
-/** Raw project config (keys without the `temporal-azure:` prefix). */
+/** The stack file as the program's config reader sees it (the same function the program calls). */
+export function stackConfigSource(file: StackFile): StackConfigSource {
+    return { keys: Object.keys(file.config), get: (key) => file.config[key], isSecret: (key) => file.secretKeys.includes(key) };
+}
+
+/** Raw project config: the sections the program reads (keys without the `temporal-azure:` prefix). */
 export function projectConfig(file: StackFile): Record<string, unknown> {
-    const raw: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(file.config)) if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = v;
-    return raw;
+    return readProjectConfig(stackConfigSource(file)).sections;
 }
 
 async function resolveOutputs(mod: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -90,13 +96,13 @@ async function settleResources(resources: RecordedResource[]): Promise<void> {
 
 /** Runs the whole offline plan for one stack. Call once per process (the mock runtime is global). */
 export async function runPlan(stack: string, stacksDir?: string): Promise<PlanReport> {
-    const report: PlanReport = { stack, configErrors: [], resources: [], outputs: {}, violations: [], tls: [], tlsProblems: [], ok: false };
+    const report: PlanReport = { stack, configErrors: [], configWarnings: [], resources: [], outputs: {}, violations: [], tls: [], tlsProblems: [], ok: false };
     const file = readStackFile(stack, stacksDir);
     try {
-        parseStackConfig(projectConfig(file), stack);
+        report.configWarnings = loadStackConfig(stackConfigSource(file), stack).warnings.map(formatIssue);
     } catch (err) {
         if (err instanceof ConfigError) {
-            report.configErrors = err.issues.map((i) => `${PROJECT}:${i.path}: ${i.message}`);
+            report.configErrors = err.issues.map(formatIssue);
             return report;
         }
         throw err;

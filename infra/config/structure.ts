@@ -1,20 +1,12 @@
-import type { StackConfig } from "./schema";
 import { SYSTEM_SCOPE } from "../../policies/claims/roles";
-import { pkiRules } from "../pki/rules";
-import { identityRules } from "../identity/rules";
-import { temporalRules } from "../temporal/rules";
+import type { ConfigIssue, ConfigRule } from "./issues";
 
-export interface ConfigIssue {
-    /** Dotted path below `temporal-azure:`, e.g. `pki.leafValidityDays` or `access.grants[2].permissions[0]`. */
-    path: string;
-    /** What is wrong and how to fix it. */
-    message: string;
-}
-
-/** A rule over the whole stack config; sections register theirs in `RULES`. */
-export type ConfigRule = (cfg: StackConfig, stack: string) => ConfigIssue[];
-
-const structureRules: ConfigRule = (cfg) => {
+/**
+ * Rules over the shape of the whole config that need no component's knowledge: ids and names that
+ * must be unique, references between sections, sections that go together, and the prod profile's
+ * fixed choices. Each component's own rules live in its folder (`infra/<component>/rules.ts`).
+ */
+export const structureRules: ConfigRule = (cfg) => {
     const issues: ConfigIssue[] = [];
     const caIds = cfg.pki.cas.map((c) => c.id);
     caIds.forEach((id, i) => {
@@ -63,10 +55,3 @@ const structureRules: ConfigRule = (cfg) => {
     }
     return issues;
 };
-
-/** Every cross-section rule, in order. Component folders add theirs here. */
-export const RULES: ConfigRule[] = [structureRules, ...pkiRules, ...identityRules, ...temporalRules];
-
-export function crossSectionIssues(cfg: StackConfig, stack: string): ConfigIssue[] {
-    return RULES.flatMap((rule) => rule(cfg, stack));
-}
