@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { dnsName, K8S_NAME, TEMPORAL_NAMESPACE } from "./shared";
+import { dnsName, K8S_NAME, TEMPORAL_NAMESPACE, TEMPORAL_NAMESPACE_MAX_LENGTH } from "./shared";
 
 /** Config of Entra ID: the UI, the access map and the worker identities (owned by infra/identity). */
 
@@ -22,7 +22,12 @@ export const IdentityConfig = z.strictObject({
 export type IdentityConfig = z.infer<typeof IdentityConfig>;
 
 export const TemporalNamespaceConfig = z.strictObject({
-    name: z.string().regex(TEMPORAL_NAMESPACE, "access.namespaces[].name must be letters, digits, '.', '_' or '-' (and not start with a symbol)"),
+    name: z
+        .string()
+        .max(TEMPORAL_NAMESPACE_MAX_LENGTH, {
+            error: (iss) => `is ${String(iss.input).length} characters; Temporal stores a namespace's name in a VARCHAR(${TEMPORAL_NAMESPACE_MAX_LENGTH}) column of its database: use at most ${TEMPORAL_NAMESPACE_MAX_LENGTH}`,
+        })
+        .regex(TEMPORAL_NAMESPACE, "access.namespaces[].name must be letters, digits, '.', '_' or '-' (and not start with a symbol)"),
     /** Workflow retention, as Temporal writes durations (e.g. 72h, 7d). */
     retention: z.string().regex(/^\d+[hd]$/, "access.namespaces[].retention must look like 72h or 7d").default("3d"),
 });

@@ -2,7 +2,7 @@ import { StackConfig } from "./schema";
 import { ConfigError, isWarning, type ConfigIssue, type ConfigRule } from "./issues";
 import { applyProfileDefaults, type ResolvedConfig } from "./profiles";
 import { readProjectConfig, type StackConfigSource } from "./read";
-import { zodIssues } from "./messages";
+import { configErrorMap, zodIssues } from "./messages";
 
 /**
  * The ground floor: the stack config's schema, how it is read and parsed, and the issue type. The
@@ -25,8 +25,8 @@ export interface ConfigCheck {
 
 /** The schema, then (when it passes) every rule. Pure: no Pulumi, no I/O. */
 export function checkConfig(raw: Record<string, unknown>, stack: string, rules: readonly ConfigRule[]): ConfigCheck {
-    const parsed = StackConfig.safeParse(raw);
-    if (!parsed.success) return { issues: zodIssues(parsed.error, raw) };
+    const parsed = StackConfig.safeParse(raw, { error: configErrorMap });
+    if (!parsed.success) return { issues: zodIssues(parsed.error) };
     return { parsed: parsed.data, issues: rules.flatMap((rule) => rule(parsed.data, stack)) };
 }
 

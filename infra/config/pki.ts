@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { dnsName, KeyAlgorithm } from "./shared";
+import { dnsName, KeyAlgorithm, textOrNumber } from "./shared";
 
 /**
  * Config of the PKI and its Key Vault (owned by infra/pki). Single-field checks live here;
@@ -32,7 +32,7 @@ export const CaConfig = z.strictObject({
      * Stable id of this CA generation (e.g. "2026"); part of the resource names (`pki-ca-<id>`, and
      * `pki-ca-<id>-internode` for the generation's internode CA), never reused.
      */
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, "pki.cas[].id must be 1-16 lower-case letters, digits or hyphens (e.g. \"2026\")"),
+    id: textOrNumber(z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, "pki.cas[].id must be 1-16 lower-case letters, digits or hyphens (e.g. \"2026\")")),
     /**
      * Subject common name of the generation's client-facing CA (required: a CA must have a subject);
      * its internode CA is named `<commonName> internode`, so at most 54 characters (checked in
@@ -62,7 +62,12 @@ export const PkiConfig = z.strictObject({
     /** Key algorithm of the end-entity certificates. */
     leafKeyAlgorithm: KeyAlgorithm.default("ECDSA-P256"),
     /** Validity of end-entity certificates, in days. */
-    leafValidityDays: z.number().int().positive().max(825).default(90),
+    leafValidityDays: z
+        .number()
+        .int()
+        .min(1, { error: (iss) => `pki.leafValidityDays must be 1-825 days, got ${String(iss.input)}` })
+        .max(825, { error: (iss) => `pki.leafValidityDays must be 1-825 days, got ${String(iss.input)}` })
+        .default(90),
     /** A scheduled `pulumi up` reissues a leaf this many hours before it expires. */
     earlyRenewalHours: z.number().int().positive().default(720),
     /** More names clients dial for the frontend (e.g. a private DNS name), added to its SANs. */

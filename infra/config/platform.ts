@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { dnsName, K8S_NAME } from "./shared";
+import { dnsName, K8S_NAME, textOrNumber } from "./shared";
 
 /**
  * Config of the cluster, the database and the Temporal release (owned by infra/cluster,
@@ -58,7 +58,7 @@ export const DatabaseConfig = z.strictObject({
     /** in-cluster: a pinned PostgreSQL StatefulSet; flexible-server: Azure Database for PostgreSQL. Defaults by profile. */
     kind: z.enum(["in-cluster", "flexible-server"]).optional(),
     /** PostgreSQL major version. */
-    postgresVersion: z.enum(["14", "15", "16", "17"]).default("16"),
+    postgresVersion: textOrNumber(z.enum(["14", "15", "16", "17"])).default("16"),
     /** Flexible Server SKU. */
     skuName: z.string().default("Standard_D2ds_v5"),
     skuTier: z.enum(["Burstable", "GeneralPurpose", "MemoryOptimized"]).default("GeneralPurpose"),

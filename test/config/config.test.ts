@@ -30,7 +30,7 @@ describe("stack config", () => {
         assert.deepEqual(issues, [
             'pki.cas[0].id: pki.cas[].id must be 1-16 lower-case letters, digits or hyphens (e.g. "2026")',
             "pki.cas[0].commonName: pki.cas[].commonName is required: a CA certificate must have a subject",
-            "pki.leafValidityDays: Too small: expected number to be >0",
+            "pki.leafValidityDays: pki.leafValidityDays must be 1-825 days, got 0",
             'pki: unknown key "bogus": remove or fix the spelling',
         ]);
     });

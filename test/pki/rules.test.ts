@@ -136,7 +136,7 @@ describe("PKI config rules", () => {
         ]);
         assert.deepEqual(configErrorLines(stackRaw({ pki: { leafKeyAlgorithm: "ECDSA-P224", extraFrontendDnsNames: ["not a host"] }, keyVault: { certificateContacts: ["nobody"] } })), [
             "- temporal-azure:keyVault.certificateContacts[0]: keyVault.certificateContacts entries must be email addresses like pki-team@contoso.com",
-            "- temporal-azure:pki.leafKeyAlgorithm: key algorithm must be one of ECDSA-P256, RSA-3072, RSA-4096",
+            "- temporal-azure:pki.leafKeyAlgorithm: must be one of ECDSA-P256, RSA-3072, RSA-4096, got \"ECDSA-P224\"",
             "- temporal-azure:pki.extraFrontendDnsNames[0]: pki.extraFrontendDnsNames[] must be a DNS name (letters, digits, hyphens and dots, e.g. temporal.example.com)",
         ]);
     });
