@@ -14,6 +14,8 @@ import { dnsName, K8S_NAME, textOrNumber } from "./shared";
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const IPV4_CIDR = /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The largest `persistence.numHistoryShards` server 1.31.2 loads: the field is an int32. */
+export const MAX_HISTORY_SHARDS = 2 ** 31 - 1;
 /** Durations as Go's time.ParseDuration reads them in the Temporal server config (e.g. 30s, 1m, 1h30m). */
 export const GO_DURATION = /^(\d+(ns|us|µs|ms|s|m|h))+$/;
 
@@ -88,8 +90,21 @@ export const DatabaseConfig = z.strictObject({
 export const TemporalConfig = z.strictObject({
     /** External host of the frontend (gRPC), when exposed outside the cluster; added to its SANs. */
     frontendExternalHost: dnsName("temporal.frontendExternalHost").optional(),
-    /** History shards; fixed forever after the first deployment. */
-    numHistoryShards: z.number().int().min(1).default(512),
+    /**
+     * History shards; fixed forever after the first deployment (the server records the count in its
+     * database on first start and ignores any later value). Bounded by what server 1.31.2 loads: its
+     * `persistence.numHistoryShards` is an int32 validated nonzero (go.temporal.io/server
+     * common/config/config.go), and shards are numbered 1..count.
+     */
+    numHistoryShards: z
+        .number()
+        .int()
+        .min(1, { error: (iss) => `temporal.numHistoryShards must be at least 1 (history shards are numbered from 1), got ${String(iss.input)}` })
+        .max(MAX_HISTORY_SHARDS, {
+            error: (iss) =>
+                `temporal.numHistoryShards is ${String(iss.input)}, more than server 1.31.2 loads (its persistence.numHistoryShards is a 32-bit integer: at most ${MAX_HISTORY_SHARDS}); the count is fixed for the life of the cluster (the server records it in its database on first start and ignores any later value), so choose it for the largest the cluster will ever be, e.g. 512`,
+        })
+        .default(512),
     /** Replicas per server service; defaults by profile. */
     replicas: z.number().int().min(1).max(20).optional(),
     /** How often the server re-reads its certificate files (rotation without restarts); default 1m. */
