@@ -2,6 +2,7 @@ import { checkConfig, loadConfig, parseConfig, structureRules, type ConfigIssue,
 import { pkiRules } from "./pki/rules";
 import { identityRules } from "./identity/rules";
 import { temporalRules } from "./temporal/rules";
+import { databaseRules } from "./database/rules";
 import { kubeconfigIssues } from "./cluster/rules";
 
 /**
@@ -11,7 +12,7 @@ import { kubeconfigIssues } from "./cluster/rules";
  */
 
 /** Every cross-section rule, in order: the config's own structure first, then each component's. */
-export const STACK_RULES: readonly ConfigRule[] = [structureRules, ...pkiRules, ...identityRules, ...temporalRules];
+export const STACK_RULES: readonly ConfigRule[] = [structureRules, ...pkiRules, ...identityRules, ...databaseRules, ...temporalRules];
 
 /**
  * Validates a stack's whole config as the program reads it (exactly its keys), and applies the

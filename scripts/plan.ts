@@ -25,6 +25,11 @@ export function formatPlan(r: PlanReport): string[] {
         for (const e of r.configErrors) out.push(`  ✗ ${e}`);
         return out;
     }
+    const warnings = r.configWarnings ?? [];
+    if (warnings.length > 0) {
+        out.push("", `Stack config warnings (${warnings.length}); the plan goes on:`);
+        for (const w of warnings) out.push(`  ⚠ ${w}`);
+    }
     const byType = new Map<string, string[]>();
     for (const res of r.resources) byType.set(res.type, [...(byType.get(res.type) ?? []), res.name]);
     out.push("", `Resources (${r.resources.length}):`);

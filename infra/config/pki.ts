@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { dnsName, KeyAlgorithm, textOrNumber } from "./shared";
+import { ipv4Range } from "./network";
 
 /**
  * Config of the PKI and its Key Vault (owned by infra/pki). Single-field checks live here;
@@ -12,8 +13,11 @@ export const KeyVaultConfig = z.strictObject({
     name: z.string().optional(),
     /** Public network access to the vault's data plane. */
     publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
-    /** CIDR ranges allowed through the vault firewall; when any rule is given the default action is Deny. */
-    allowedIpRanges: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, "keyVault.allowedIpRanges entries must be IPv4 addresses or CIDR ranges")).default([]),
+    /**
+     * Public IPv4 addresses or CIDR ranges allowed through the vault firewall; when any rule is given
+     * the default action is Deny. A prod vault needs a rule (or no public access); see infra/pki/rules.ts.
+     */
+    allowedIpRanges: z.array(ipv4Range()).default([]),
     /** Subnet resource ids allowed through the vault firewall. */
     allowedSubnetIds: z.array(z.string().startsWith("/subscriptions/", "keyVault.allowedSubnetIds entries must be subnet resource ids")).default([]),
     /** Days a deleted vault is kept (7–90). */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { dnsName, K8S_NAME, textOrNumber } from "./shared";
+import { acceptedRange, ipv4Range, isNonPublic, WIDEST_PREFIX, type Ipv4Range } from "./network";
 
 /**
  * Config of the cluster, the database and the Temporal release (owned by infra/cluster,
@@ -11,7 +12,6 @@ import { dnsName, K8S_NAME, textOrNumber } from "./shared";
  * default (`kubernetes`, `kubernetes.aks`) keep their defaults in the schema.
  */
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const IPV4_CIDR = /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The largest `persistence.numHistoryShards` server 1.31.2 loads: the field is an int32. */
@@ -56,6 +56,30 @@ export const KubernetesConfig = z.strictObject({
     aks: AksConfig.optional(),
 });
 
+const EGRESS_INSTEAD = "list the cluster's public egress IPs instead (its load balancer's outbound IPs or its NAT gateway's public IP or prefix), or set database.privateAccess";
+
+/**
+ * What a Flexible Server firewall entry would really admit. Azure reads the rule 0.0.0.0-0.0.0.0 as
+ * "allow public access from any Azure service" (every tenant's, not only yours); a cluster's egress
+ * is a few addresses (an Azure public IP prefix is /28 at most), so anything wider than a /24 is a
+ * mistake of the same size; and a private address never reaches a public firewall.
+ */
+export function databaseFirewallProblem(r: Ipv4Range): string | undefined {
+    if (r.prefix === 32 && r.first === 0) {
+        return `"${r.text}" makes the firewall rule 0.0.0.0-0.0.0.0, which Azure reads as "allow public access from any Azure service": every Azure customer's services and VMs, not only yours, could connect: ${EGRESS_INSTEAD}`;
+    }
+    if (r.prefix === 0) return `"${r.text}" admits every IPv4 address: ${EGRESS_INSTEAD}`;
+    if (isNonPublic(r)) return `"${r.text}" is a private range, which a public firewall never sees (connections arrive from the cluster's public egress IP): ${EGRESS_INSTEAD}`;
+    if (r.prefix < WIDEST_PREFIX) return `"${r.text}" admits ${r.size} addresses, far more than a cluster's egress (an Azure public IP prefix is at most a /28): ${EGRESS_INSTEAD}`;
+    return undefined;
+}
+
+const databaseFirewallEntry = ipv4Range().superRefine((value, ctx) => {
+    const r = acceptedRange(value);
+    const problem = r !== undefined ? databaseFirewallProblem(r) : undefined;
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
 export const DatabaseConfig = z.strictObject({
     /** in-cluster: a pinned PostgreSQL StatefulSet; flexible-server: Azure Database for PostgreSQL. Defaults by profile. */
     kind: z.enum(["in-cluster", "flexible-server"]).optional(),
@@ -83,8 +107,12 @@ export const DatabaseConfig = z.strictObject({
             privateDnsZoneId: z.string().startsWith("/subscriptions/", "database.privateAccess.privateDnsZoneId must be a private DNS zone resource id"),
         })
         .optional(),
-    /** Egress IPs of the cluster, admitted by the Flexible Server firewall (public access only). */
-    allowedIps: z.array(z.string().regex(IPV4, "database.allowedIps entries must be IPv4 addresses")).optional(),
+    /**
+     * Egress IPs of the cluster (addresses, or CIDR ranges such as a NAT gateway's public IP
+     * prefix), admitted by the Flexible Server firewall (public access only). Never 0.0.0.0 (Azure's
+     * "any Azure service"), a private range, or anything wider than a /24.
+     */
+    allowedIps: z.array(databaseFirewallEntry).optional(),
 });
 
 export const TemporalConfig = z.strictObject({

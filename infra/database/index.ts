@@ -5,6 +5,7 @@ import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
 import type { DatabaseConnection } from "../temporal/values";
 import { opaqueSecret } from "../temporal/manifests";
 import { POSTGRES_PORT, postgresNetworkPolicy, postgresService, postgresStatefulSet, type InClusterPostgresInput, type PostgresMajorVersion } from "./postgres";
+import { firewallRange } from "./firewall";
 
 export { POSTGRES_IMAGES, type PostgresMajorVersion } from "./postgres";
 
@@ -33,7 +34,7 @@ export interface FlexibleServerArgs {
     backupRetentionDays: number;
     /** Private access through a delegated subnet (public access off). */
     privateAccess?: { delegatedSubnetId: string; privateDnsZoneId: string };
-    /** Public access: the only addresses the firewall admits (the cluster's egress IPs). */
+    /** Public access: the only addresses the firewall admits (the cluster's egress IPs, or CIDR ranges of them). */
     allowedIps: pulumi.Input<string>[];
     tags?: Record<string, string>;
 }
@@ -160,7 +161,13 @@ export class TemporalDatabase extends pulumi.ComponentResource {
                       (ip, i) =>
                           new dbforpostgresql.FirewallRule(
                               `${name}-cluster-egress-${i}`,
-                              { resourceGroupName: fs.resourceGroupName, serverName: server.name, firewallRuleName: `cluster-egress-${i}`, startIpAddress: ip, endIpAddress: ip },
+                              {
+                                  resourceGroupName: fs.resourceGroupName,
+                                  serverName: server.name,
+                                  firewallRuleName: `cluster-egress-${i}`,
+                                  startIpAddress: pulumi.output(ip).apply((entry) => firewallRange(entry).startIpAddress),
+                                  endIpAddress: pulumi.output(ip).apply((entry) => firewallRange(entry).endIpAddress),
+                              },
                               { parent: this, dependsOn: [previous] },
                           ),
                   );

@@ -1,4 +1,5 @@
-import type { ConfigIssue, ConfigRule } from "../config/issues";
+import type { ConfigIssue, ConfigRule, Severity } from "../config/issues";
+import { isNonPublic, parseIpv4Range, WIDEST_PREFIX } from "../config/network";
 import { DNS_NAME } from "../config/shared";
 import { temporalServiceNames } from "../config/names";
 import { ADMIN_CLIENT_NAME, caCommonName, caValidityHours, INTERNODE_CA_SUFFIX, UI_CLIENT_NAME } from "./profiles";
@@ -98,15 +99,59 @@ export const vaultNameRule: ConfigRule = (cfg) => {
     return [];
 };
 
+const ALLOW_INSTEAD = "list the egress IPs of the machines that run `pulumi up` and of the external workers";
+
+/**
+ * The vault holds the internode private key, which is cluster admin. A prod vault is never
+ * reachable from anywhere: public access with a firewall rule (default action Deny), or no public
+ * access at all (a private endpoint). Dev and ephemeral vaults may stay open, with a warning.
+ */
 export const vaultNetworkRule: ConfigRule = (cfg) => {
     const kv = cfg.keyVault;
-    if (kv.publicNetworkAccess !== "Disabled" || (kv.allowedIpRanges.length === 0 && kv.allowedSubnetIds.length === 0)) return [];
-    return [
-        {
-            path: "keyVault.publicNetworkAccess",
-            message: "is Disabled, so keyVault.allowedIpRanges and keyVault.allowedSubnetIds have no effect: remove those rules, or set publicNetworkAccess to Enabled to let the firewall rules apply",
-        },
-    ];
+    const prod = cfg.profile === "prod";
+    const exposure: Severity = prod ? "error" : "warning";
+    const issues: ConfigIssue[] = [];
+    const hasRules = kv.allowedIpRanges.length > 0 || kv.allowedSubnetIds.length > 0;
+    if (kv.publicNetworkAccess === "Disabled") {
+        if (hasRules) {
+            issues.push({
+                path: "keyVault.publicNetworkAccess",
+                message: "is Disabled, so keyVault.allowedIpRanges and keyVault.allowedSubnetIds have no effect: remove those rules, or set publicNetworkAccess to Enabled to let the firewall rules apply",
+            });
+        }
+        return issues;
+    }
+    if (!hasRules) {
+        issues.push(
+            prod
+                ? {
+                      path: "keyVault.publicNetworkAccess",
+                      message:
+                          'a prod vault must not be reachable from anywhere (it holds the internode private key, which is cluster admin): list the networks that run `pulumi up` and the external workers in keyVault.allowedIpRanges or keyVault.allowedSubnetIds (the firewall\'s default action becomes Deny), or set publicNetworkAccess: Disabled and reach the vault through a private endpoint (see docs/pki.md, "Reaching a locked vault from CI")',
+                  }
+                : {
+                      path: "keyVault.publicNetworkAccess",
+                      severity: "warning",
+                      message: `the vault is reachable from any address (it holds the internode private key, which is cluster admin); only Entra ID sign-in and RBAC stand in the way: acceptable for a ${cfg.profile} stack, but list keyVault.allowedIpRanges or allowedSubnetIds (a prod stack must)`,
+                  },
+        );
+    }
+    kv.allowedIpRanges.forEach((text, i) => {
+        const r = parseIpv4Range(text);
+        if (r === undefined) return; // refused by the schema
+        const path = `keyVault.allowedIpRanges[${i}]`;
+        if (r.prefix === 0) {
+            issues.push({ path, severity: exposure, message: `"${text}" admits every IPv4 address, so the vault is reachable from anywhere: ${ALLOW_INSTEAD}` });
+        } else if (isNonPublic(r)) {
+            issues.push({
+                path,
+                message: `"${text}" is a private range, which Key Vault's firewall does not take (it sees public source addresses): allow the subnet in keyVault.allowedSubnetIds (a service endpoint), or reach the vault through a private endpoint`,
+            });
+        } else if (r.prefix < WIDEST_PREFIX) {
+            issues.push({ path, severity: exposure, message: `"${text}" admits ${r.size} addresses: a ${prod ? "prod vault admits" : "vault should admit only"} the egress IPs of the machines that run \`pulumi up\` and of the external workers (a /${WIDEST_PREFIX} at most)` });
+        }
+    });
+    return issues;
 };
 
 /** Every SAN the frontend and internode certificates will carry must be a DNS name a TLS client can match. */

@@ -82,7 +82,7 @@ describe("config messages point at the right thing", () => {
 
     it("takes numbers YAML reads from unquoted ids and versions as the strings they are", () => {
         const raw = setAt(setAt(dev(), ["pki", "cas", 0, "id"], 2026), ["database", "postgresVersion"], 16);
-        assert.deepEqual(stackConfigIssues(raw as Record<string, unknown>, "dev"), []);
+        assert.deepEqual(stackConfigIssues(raw as Record<string, unknown>, "dev").filter((i) => i.severity !== "warning"), []);
     });
 
     it("no field produces zod's default wording or a false 'is required', whatever wrong value it gets", () => {

@@ -21,9 +21,9 @@ function configErrorLines(raw: Record<string, unknown>): string[] {
 }
 
 describe("PKI config rules", () => {
-    it("accept the dev example", () => {
+    it("accept the dev example (its open vault is a warning, not an error)", () => {
         const cfg = cfgOf();
-        assert.deepEqual(pkiRules.flatMap((rule) => rule(cfg, "dev")), []);
+        assert.deepEqual(pkiRules.flatMap((rule) => rule(cfg, "dev")).filter((i) => i.severity !== "warning"), []);
     });
 
     it("refuse a leaf validity no longer than the renewal window", () => {
