@@ -45,7 +45,11 @@ export const KubernetesConfig = z.strictObject({
     namespace: z.string().regex(K8S_NAME, "kubernetes.namespace must be a Kubernetes namespace name").default("temporal"),
     /** OIDC issuer URL of an existing cluster (for worker federated credentials when source is not aks). */
     oidcIssuerUrl: z.url({ protocol: /^https$/, error: "kubernetes.oidcIssuerUrl must be an https URL" }).optional(),
-    /** Ingress class of the UI ingress (and of the frontend's TLS-passthrough ingress). */
+    /**
+     * Ingress class of the UI ingress (and of the frontend's TLS-passthrough ingress): an ingress-nginx
+     * class (community, or the AKS app routing add-on's); Application Gateway classes cannot carry the
+     * external frontend (infra/temporal/rules.ts, docs/temporal.md).
+     */
     ingressClassName: z.string().default("nginx"),
     /** Namespace of the ingress controller: the only namespace a NetworkPolicy lets reach the UI and the frontend from outside. */
     ingressNamespace: z.string().regex(K8S_NAME, "kubernetes.ingressNamespace must be a Kubernetes namespace name").default("ingress-nginx"),

@@ -182,7 +182,10 @@ export function buildTemporalValues(input: TemporalValuesInput): HelmValues {
         containerSecurityContext: RESTRICTED_CONTAINER,
         ...budget(s.minAvailable),
     });
-    const ingressAnnotations = (extra: Record<string, string>) => (input.ui.ingressClassName === "nginx" ? extra : {});
+    // ingress-nginx's annotations on every class: an ingress-nginx class may have any name (the AKS app
+    // routing add-on's are ingress-nginx too), and a controller that is not nginx ignores them; the
+    // config rules (infra/temporal/rules.ts) refuse the classes that cannot work.
+    const ingressAnnotations = (extra: Record<string, string>) => extra;
 
     const server: Record<string, unknown> = {
         image: { ...TEMPORAL_SERVER_IMAGE, pullPolicy: "IfNotPresent" },
