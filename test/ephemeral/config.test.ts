@@ -64,6 +64,26 @@ describe("--set paths", () => {
         });
     });
 
+    it("refuse a secret, or anything not known to be a plain setting, of another namespace, naming the safe way", () => {
+        assert.throws(() => parseSetFlag("azure-native:clientSecret=s3cr3t-value"), {
+            name: "UsageError",
+            message:
+                "--set azure-native:clientSecret: this would store the provider's credential as plain text in the stack's config (and it is already in this command line, the shell history and the process list): give the job the environment variable ARM_CLIENT_SECRET instead, or better ARM_USE_OIDC=true with a federated credential, which needs no secret (docs/ephemeral.md)",
+        });
+        assert.throws(() => parseSetFlag("azuread:clientCertificatePassword=pw"), { message: /^--set azuread:clientCertificatePassword: this would store the provider's credential as plain text .*: give the job the environment variable ARM_CLIENT_CERTIFICATE_PASSWORD instead/ });
+        assert.throws(() => parseSetFlag("kubernetes:kubeconfig=apiVersion: v1"), {
+            message:
+                "--set kubernetes:kubeconfig: only plain provider settings can be set here (azure-native:location, subscriptionId, tenantId, clientId, environment, ... ; azuread:tenantId, clientId, environment, metadataHost, useOidc, ...; docs/ephemeral.md lists them), because --set writes plain text to the stack's config: put secrets in the job's environment, or set them on the stack with `pulumi config set --secret kubernetes:kubeconfig` reading the value from standard input",
+        });
+        assert.throws(() => parseSetFlag("temporal-azure:kubeconfig=apiVersion: v1"), {
+            message:
+                "--set temporal-azure:kubeconfig: the kubeconfig is a secret, and --set writes plain text: an ephemeral stack reaches its cluster through the job's kube context (kubernetes.source ambient, the template's default)",
+        });
+        for (const plain of ["azure-native:subscriptionId=00000000-0000-0000-0000-000000000000", "azure-native:useOidc=true", "azuread:tenantId=00000000-0000-0000-0000-000000000000"]) {
+            assert.doesNotThrow(() => parseSetFlag(plain), plain);
+        }
+    });
+
     it("refuse what they cannot mean, verbatim", () => {
         const cases: Array<[string, string]> = [
             ["identity.uiHost", '--set "identity.uiHost" must be <path>=<value>, e.g. --set identity.uiHost=pr-42.temporal.example.com'],

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { CONFIG_KEYS, ConfigError, PROJECT, type ConfigIssue } from "../../../infra/config";
+import { CONFIG_KEYS, ConfigError, PROJECT, SECRET_CONFIG_KEYS, type ConfigIssue } from "../../../infra/config";
 import { loadStackConfig } from "../../../infra/stack-config";
 import type { LoadedConfig } from "../../../infra/config";
 import { projectConfig, stackConfigSource, type StackFile } from "../plan/run";
@@ -57,6 +57,50 @@ function parsePath(path: string): { head: string; segments: Array<string | numbe
     return { head: m[1]!, segments };
 }
 
+/**
+ * Keys of other namespaces `--set` may write: the providers' settings that are not secrets. A
+ * `--set` value is written to the stack's config as plain text (and is on the command line, in the
+ * shell history and the process list), so anything else is refused (fail closed): a credential
+ * belongs in the job's environment, where the providers read it.
+ */
+export const PLAIN_PROVIDER_SETTINGS: Readonly<Record<string, readonly string[]>> = {
+    "azure-native": [
+        "location", "subscriptionId", "tenantId", "clientId", "environment", "auxiliaryTenantIds", "metadataHost", "useOidc", "useMsi",
+        "useDefaultAzureCredential", "msiEndpoint", "oidcRequestUrl", "oidcTokenFilePath", "clientCertificatePath", "disableInstanceDiscovery",
+        "disablePulumiPartnerId", "partnerId",
+    ],
+    azuread: [
+        "tenantId", "clientId", "environment", "metadataHost", "useOidc", "useMsi", "useCli", "useAksWorkloadIdentity", "msiEndpoint", "oidcRequestUrl",
+        "oidcTokenFilePath", "clientCertificatePath", "clientIdFilePath", "clientSecretFilePath", "adoPipelineServiceConnectionId",
+        "disableTerraformPartnerId", "partnerId",
+    ],
+};
+
+/** The environment variable the Azure providers read a credential from (the same for azure-native and azuread). */
+const CREDENTIAL_ENV: Readonly<Record<string, string>> = {
+    clientSecret: "ARM_CLIENT_SECRET",
+    clientCertificatePassword: "ARM_CLIENT_CERTIFICATE_PASSWORD",
+    clientCertificate: "ARM_CLIENT_CERTIFICATE",
+    oidcToken: "ARM_OIDC_TOKEN",
+    oidcRequestToken: "ARM_OIDC_REQUEST_TOKEN",
+};
+
+function plainProviderSetting(path: string, namespace: string, name: string): void {
+    if (PLAIN_PROVIDER_SETTINGS[namespace]?.includes(name)) return;
+    const env = CREDENTIAL_ENV[name];
+    if ((namespace === "azure-native" || namespace === "azuread") && env !== undefined) {
+        throw new UsageError(
+            `--set ${path}: this would store the provider's credential as plain text in the stack's config (and it is already in this command line, the shell history and the process list): give the job the environment variable ${env} instead, or better ARM_USE_OIDC=true with a federated credential, which needs no secret (docs/ephemeral.md)`,
+        );
+    }
+    const known = Object.entries(PLAIN_PROVIDER_SETTINGS)
+        .map(([ns, keys]) => `${ns}:${keys.slice(0, 5).join(", ")}, ...`)
+        .join(" ; ");
+    throw new UsageError(
+        `--set ${path}: only plain provider settings can be set here (${known}; docs/ephemeral.md lists them), because --set writes plain text to the stack's config: put secrets in the job's environment, or set them on the stack with \`pulumi config set --secret ${path}\` reading the value from standard input`,
+    );
+}
+
 /** One `--set <path>=<value>`. */
 export function parseSetFlag(flag: string): SetOverride {
     const eq = flag.indexOf("=");
@@ -67,10 +111,14 @@ export function parseSetFlag(flag: string): SetOverride {
     if (ns && ns[1] !== PROJECT) {
         // Another namespace's key (a provider's): set as a whole, no path below it.
         if (!/^[A-Za-z][\w-]*$/.test(ns[2]!)) throw new UsageError(`--set ${path}: a key of another namespace than ${PROJECT} is set as a whole (e.g. azure-native:location=westeurope), without a path below it`);
+        plainProviderSetting(path, ns[1]!, ns[2]!);
         return { path, key: path, segments: [], value: parseSetValue(path, text) };
     }
     const { head, segments } = parsePath(ns ? ns[2]! : path);
     if (head === "profile") throw new UsageError(`--set ${path}: an ephemeral stack's profile is always ephemeral: remove this --set`);
+    if ((SECRET_CONFIG_KEYS as readonly string[]).includes(head)) {
+        throw new UsageError(`--set ${path}: the ${head} is a secret, and --set writes plain text: an ephemeral stack reaches its cluster through the job's kube context (kubernetes.source ambient, the template's default)`);
+    }
     if (!(CONFIG_KEYS as string[]).includes(head)) {
         throw new UsageError(`--set ${path}: ${JSON.stringify(head)} is not a section of the stack config (${CONFIG_KEYS.join(", ")})`);
     }
