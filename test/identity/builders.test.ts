@@ -149,11 +149,11 @@ describe("UI registration values", () => {
     });
 
     it("names the v2 issuer and keys of the tenant", () => {
-        assert.deepEqual(entraEndpoints("72f988bf-86f1-41af-91ab-2d7cd011db47"), {
-            issuerUrl: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
-            v1IssuerUrl: "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/",
-            jwksUrl: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys",
-            openIdConfigurationUrl: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0/.well-known/openid-configuration",
+        assert.deepEqual(entraEndpoints("11111111-2222-3333-4444-555555555555"), {
+            issuerUrl: "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0",
+            v1IssuerUrl: "https://sts.windows.net/11111111-2222-3333-4444-555555555555/",
+            jwksUrl: "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/discovery/v2.0/keys",
+            openIdConfigurationUrl: "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0/.well-known/openid-configuration",
         });
     });
 

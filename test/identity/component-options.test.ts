@@ -41,7 +41,7 @@ describe("TemporalIdentity options", () => {
     });
 
     it("registers no localhost callback and no consent grant when the config says so", async () => {
-        const cfg = sampleConfig("prod", { profile: "prod", identity: { uiHost: "temporal.contoso.example", grantSignInConsent: false, uiSecretRotationDays: 30 } });
+        const cfg = sampleConfig("prod", { profile: "prod", keyVault: { allowedIpRanges: ["203.0.113.0/28"] }, identity: { uiHost: "temporal.contoso.example", grantSignInConsent: false, uiSecretRotationDays: 30 } });
         const registrations: Registration[] = [];
         new mod.TemporalIdentity("prod", identityArgs(cfg, { "payments-worker": pem }), {
             transformations: [(t) => void registrations.push({ type: t.type, name: t.name, props: t.props as Record<string, unknown>, opts: t.opts })],

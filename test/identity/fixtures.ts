@@ -4,7 +4,7 @@ import { parseStackConfig } from "../../infra/stack-config";
 import { exampleStackRaw } from "../support/config";
 
 /** Tenant of the sample stack (the engine's default identity, so emulated ids agree). */
-export const TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+export const TENANT_ID = "11111111-2222-3333-4444-555555555555";
 export const OIDC_ISSUER = `https://westeurope.oic.prod-aks.azure.com/${TENANT_ID}/3f2a1c0e-5b6d-4e7f-8a9b-0c1d2e3f4a5b/`;
 
 /**

@@ -22,7 +22,7 @@ const T = {
     contacts: "pulumi-nodejs:dynamic/keyvault:CertificateContacts",
     randomId: "random:index/randomId:RandomId",
 };
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const TENANT = "11111111-2222-3333-4444-555555555555";
 const roleDef = (id: string) => `/subscriptions/${DEFAULT_IDENTITY.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
 const LEAVES = ["internode", "frontend", "client-temporal-ui", "client-temporal-admin", "client-payments-worker", "client-orders-worker"];
 

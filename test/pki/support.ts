@@ -20,7 +20,7 @@ export function stackRaw(patch: Record<string, unknown> = {}): Record<string, un
 
 export const PROFILE_PATCH: Record<"dev" | "prod" | "ephemeral", Record<string, unknown>> = {
     dev: {},
-    prod: { profile: "prod", identity: { allowLocalhostCallback: false } },
+    prod: { profile: "prod", identity: { allowLocalhostCallback: false }, keyVault: { allowedIpRanges: ["203.0.113.0/28"] } },
     ephemeral: { profile: "ephemeral", keyVault: { publicNetworkAccess: "Enabled", softDeleteRetentionDays: 7 } },
 };
 

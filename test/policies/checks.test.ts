@@ -5,7 +5,7 @@ import { checkAuthorization, checkChartPinned, checkMutualTls, checkServerEnv, c
 import { checkAppRoleValue, checkAssignmentRequired, checkCertificate, checkVault } from "../../policies/pack/checks/azure";
 import { resourcePolicies, TYPES } from "../../policies/pack/policies";
 
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const TENANT = "11111111-2222-3333-4444-555555555555";
 const API = "0b6a2c1e-3d4f-4a5b-8c9d-0e1f2a3b4c5d";
 
 /** Values as a correct release sets them; each test breaks one thing. */
@@ -188,7 +188,7 @@ describe("resource policies (as the engine calls them)", () => {
 });
 
 describe("token admission (stack policy)", () => {
-    const TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const TENANT_ID = "11111111-2222-3333-4444-555555555555";
     const API_ID = "0b6a2c1e-3d4f-4a5b-8c9d-0e1f2a3b4c5d";
     function stack(auth: Record<string, unknown>, roles: Array<[string, string]>, assignments: Array<[string, string]>) {
         return [

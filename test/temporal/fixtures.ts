@@ -10,7 +10,7 @@ import { exampleStackRaw } from "../support/config";
 
 /** Inputs of the pure builders, as a stack would resolve them; no Pulumi involved. */
 
-export const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+export const TENANT = "11111111-2222-3333-4444-555555555555";
 export const API_CLIENT_ID = "620043f4-9628-4fa5-a3f1-8ffd3e9ad10b";
 export const UI_CLIENT_ID = "2c8fd9bd-92f7-47cf-a7eb-800d3ba20606";
 export const API_SCOPE = `api://${API_CLIENT_ID}/default`;

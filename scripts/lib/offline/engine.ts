@@ -83,7 +83,7 @@ export function stableGuid(seed: string): string {
 }
 
 export const DEFAULT_IDENTITY = {
-    tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    tenantId: "11111111-2222-3333-4444-555555555555",
     subscriptionId: "00000000-1111-2222-3333-444444444444",
     deployerObjectId: "11111111-2222-3333-4444-555555555555",
 };
