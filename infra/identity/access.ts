@@ -121,17 +121,32 @@ export function appRoleTable(stack: string, access: AccessConfig): AppRoleSpec[]
         }));
 }
 
-/** A readable, unique suffix for child resource names (the hash keeps `a.b` and `a-b` apart). */
-export function nameSuffix(...parts: string[]): string {
-    const slug = (part: string) =>
-        part
+const GUID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+function suffixOf(parts: string[], keepGuids: boolean): string {
+    const slug = (part: string) => {
+        const s = part
             .toLowerCase()
             .replace(/[^a-z0-9]+/g, "-")
-            .replace(/^-+|-+$/g, "")
-            .slice(0, 40)
-            .replace(/-+$/, "");
+            .replace(/^-+|-+$/g, "");
+        // A group named by object id keeps the whole GUID: a cut one reads as a malformed id.
+        return keepGuids && GUID_IN_TEXT.test(s) ? s : s.slice(0, 40).replace(/-+$/, "");
+    };
     const hash = createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 8);
     return [...parts.map(slug), hash].join("-");
+}
+
+/** A readable, unique suffix for child resource names (the hash keeps `a.b` and `a-b` apart). */
+export function nameSuffix(...parts: string[]): string {
+    return suffixOf(parts, true);
+}
+
+/**
+ * The suffix 0.1.0 gave (it cut every part at 40 characters, GUIDs included). Where it differs, the
+ * resource keeps it as an alias, so a deployed stack does not delete and recreate the assignment.
+ */
+export function previousNameSuffix(...parts: string[]): string {
+    return suffixOf(parts, false);
 }
 
 export interface RoleAssignmentSpec {
@@ -140,6 +155,8 @@ export interface RoleAssignmentSpec {
     appRoleId: string;
     /** Suffix of the AppRoleAssignment's resource name. */
     nameSuffix: string;
+    /** The suffix 0.1.0 gave it (see previousNameSuffix). */
+    previousNameSuffix: string;
 }
 
 /** Every (principal, permission) as an app role assignment on the API's service principal. */
@@ -150,6 +167,7 @@ export function roleAssignments(stack: string, access: AccessConfig): RoleAssign
         permission,
         appRoleId: ids.get(permission)!,
         nameSuffix: nameSuffix(principal.key, permission),
+        previousNameSuffix: previousNameSuffix(principal.key, permission),
     }));
 }
 

@@ -9,6 +9,7 @@ import {
     appRoleTable,
     DEFAULT_ACCESS_APP_ROLE_ID,
     nameSuffix,
+    previousNameSuffix,
     principals,
     roleAssignments,
     uiSignInPrincipals,
@@ -209,19 +210,21 @@ export class TemporalIdentity extends pulumi.ComponentResource {
 
         this.principalObjectIds = {};
         for (const p of principals(args.access)) this.principalObjectIds[p.key] = this.objectIdOf(p);
+        // Entra refuses a second identical assignment, so a renamed one must stay the same resource (alias), never be recreated.
+        const renamed = (prefix: string, suffix: string, previous: string) => (suffix === previous ? {} : { aliases: [{ name: `${prefix}-${previous}` }] });
         for (const a of roleAssignments(args.stack, args.access)) {
             new azuread.AppRoleAssignment(
                 `${name}-role-${a.nameSuffix}`,
                 { appRoleId: a.appRoleId, principalObjectId: this.principalObjectIds[a.principal.key]!, resourceObjectId: apiSp.objectId },
                 // The role must exist on the app before it is assigned (an update may add it).
-                { parent: this, dependsOn: [api] },
+                { parent: this, dependsOn: [api], ...renamed(`${name}-role`, a.nameSuffix, a.previousNameSuffix) },
             );
         }
         for (const p of uiSignInPrincipals(args.access)) {
             new azuread.AppRoleAssignment(
                 `${name}-signin-${nameSuffix(p.key)}`,
                 { appRoleId: DEFAULT_ACCESS_APP_ROLE_ID, principalObjectId: this.principalObjectIds[p.key]!, resourceObjectId: uiSp.objectId },
-                { parent: this },
+                { parent: this, ...renamed(`${name}-signin`, nameSuffix(p.key), previousNameSuffix(p.key)) },
             );
         }
 

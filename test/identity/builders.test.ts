@@ -10,6 +10,7 @@ import {
     entraEndpoints,
     leafCertificatePem,
     nameSuffix,
+    previousNameSuffix,
     roleAssignments,
     secretEndDate,
     secretRotation,
@@ -105,6 +106,16 @@ describe("app role table", () => {
         assert.equal(new Set(assignments.map((a) => a.nameSuffix)).size, assignments.length);
         assert.equal(assignments[0]!.nameSuffix, nameSuffix("group:temporal platform admins", "temporal-system:admin"));
         assert.match(assignments[0]!.nameSuffix, /^group-temporal-platform-admins-temporal-system-admin-[0-9a-f]{8}$/);
+    });
+
+    it("keeps a group's object id whole in resource names, and names whose 0.1.0 form differed keep it as an alias", () => {
+        const id = "8d3c4a57-1f5e-4f0b-9a51-3f1c2b7d9e10";
+        const suffix = nameSuffix(`group:${id}`, "payments:read");
+        assert.match(suffix, new RegExp(`^group-${id}-payments-read-[0-9a-f]{8}$`));
+        // 0.1.0 cut the part at 40 characters: the GUID lost its last two digits.
+        assert.equal(previousNameSuffix(`group:${id}`, "payments:read"), suffix.replace(id, id.slice(0, 34)));
+        assert.equal(previousNameSuffix("group:temporal platform admins", "temporal-system:admin"), nameSuffix("group:temporal platform admins", "temporal-system:admin"));
+        assert.match(nameSuffix(`group:${"very long group display name ".repeat(3)}`), /^group-very-long-group-display-name-very-[0-9a-f]{8}$/);
     });
 
     it("keeps resource names apart when slugs collide", () => {

@@ -115,6 +115,19 @@ describe("TemporalIdentity: UI registration", () => {
         );
     });
 
+    it("names assignments of a group given by object id with the whole id, aliased to the cut 0.1.0 name", () => {
+        const id = "8d3c4a57-1f5e-4f0b-9a51-3f1c2b7d9e10";
+        const byId = run.registrations.filter((r) => r.type === T.assignment && r.name.includes("8d3c4a57"));
+        assert.equal(byId.length, 3, "payments:read, orders:read and the UI sign-in");
+        for (const r of byId) {
+            assert.ok(r.name.includes(`group-${id}-`), r.name);
+            const aliases = (r.opts.aliases ?? []) as Array<{ name?: string }>;
+            assert.deepEqual(aliases.map((a) => a.name), [r.name.replace(id, id.slice(0, 34))]);
+        }
+        const byName = run.registrations.find((r) => r.type === T.assignment && r.name.includes("temporal-platform-admins"))!;
+        assert.equal(byName.opts.aliases, undefined, "an unchanged name needs no alias");
+    });
+
     it("exposes callback URL, redirect URIs and scopes", async () => {
         const apiClientId = s(res(T.app, "temporal-api")).clientId as string;
         assert.equal(run.identity.uiCallbackUrl, "https://temporal.dev.contoso.example/auth/sso/callback");
