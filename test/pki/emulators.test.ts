@@ -52,8 +52,9 @@ describe("tls emulator: certificates", () => {
         assert.equal(c.ca, true);
         assert.equal(c.subject, "O=Contoso\nCN=Root");
         assert.equal(c.issuer, c.subject);
-        assert.equal(state.validityStartTime, "2026-01-01T00:00:00.000Z");
-        assert.equal(state.validityEndTime, "2026-01-03T00:00:00.000Z");
+        // RFC 3339 with whole seconds, as the provider writes them (Go's time.RFC3339).
+        assert.equal(state.validityStartTime, "2026-01-01T00:00:00Z");
+        assert.equal(state.validityEndTime, "2026-01-03T00:00:00Z");
         assert.equal(state.readyForRenewal, false);
         assert.ok(c.verify(c.publicKey));
     });

@@ -19,6 +19,12 @@ export interface RecordedResource {
     secretPaths: string[];
     /** Inputs plus what the emulator computed, secrets revealed. */
     state: Record<string, unknown>;
+    /**
+     * Dotted paths of `state` whose values are random by nature or tied to the clock (keys,
+     * certificates, generated passwords, validity windows): they differ between two runs of the same
+     * program, so a report a reviewer diffs names their source instead of printing them.
+     */
+    volatilePaths: string[];
     id: string;
     custom: boolean;
     provider?: string;
@@ -38,14 +44,27 @@ export interface OfflineEngineOptions {
     secretKeys?: string[];
     emulators?: Record<string, Emulator>;
     calls?: Record<string, CallEmulator>;
+    /** Per resource type: the attributes its emulator computes that are random by nature or tied to the clock. */
+    volatile?: Record<string, string[]>;
+    /** When the emulated deployment happens (certificates' validity, rotation schedules); default: now, to the second. */
+    now?: Date;
     /** Azure identity the emulated deployment runs as. */
     tenantId?: string;
     subscriptionId?: string;
     deployerObjectId?: string;
 }
 
+/** A request a provider refused (the emulator threw): the resource was not created. */
+export interface EmulatorError {
+    type: string;
+    name: string;
+    message: string;
+}
+
 export interface OfflineEngine {
     resources: RecordedResource[];
+    /** Every registration the emulators refused, in the order they happened. */
+    errors: EmulatorError[];
     /** Resources of one type token, in registration order. */
     ofType(type: string): RecordedResource[];
     /** The one resource of a type whose logical name matches. */
@@ -82,6 +101,31 @@ export function stableGuid(seed: string): string {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+let runClock: Date | undefined;
+
+/** A time as the providers write it: RFC 3339 in UTC, whole seconds. */
+export function rfc3339(d: Date): string {
+    return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * The time the emulated deployment happens: one instant per run (set by `setupOfflineEngine`, to
+ * the second, as certificates store it), so every emulator that reads the clock agrees. Real TLS
+ * handshakes verify the certificates at the real time, so the default is now.
+ */
+export function emulatedNow(): Date {
+    runClock ??= new Date(Math.floor(Date.now() / 1000) * 1000);
+    return new Date(runClock.getTime());
+}
+
+/** The paths under `value` (dotted, as `secretPaths`) that `paths` names and that hold a non-empty value. */
+function presentPaths(value: Record<string, unknown>, paths: string[]): string[] {
+    return paths.filter((p) => {
+        const v = p.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), value);
+        return v !== undefined && v !== null && v !== "";
+    });
+}
+
 export const DEFAULT_IDENTITY = {
     tenantId: "11111111-2222-3333-4444-555555555555",
     subscriptionId: "00000000-1111-2222-3333-444444444444",
@@ -93,7 +137,10 @@ export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineE
     const stack = options.stack ?? "test";
     const identity = { ...DEFAULT_IDENTITY, ...options };
     const resources: RecordedResource[] = [];
+    const errors: EmulatorError[] = [];
     const emulators = options.emulators ?? {};
+    const volatile = options.volatile ?? {};
+    runClock = new Date(Math.floor((options.now ?? new Date()).getTime() / 1000) * 1000);
     const calls: Record<string, CallEmulator> = {
         "azure-native:authorization:getClientConfig": () => ({
             clientId: stableGuid("deployer-client"),
@@ -119,7 +166,13 @@ export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineE
         {
             async newResource(args) {
                 const emulate = emulators[args.type];
-                const computed = emulate ? await emulate(args) : {};
+                let computed: Record<string, unknown> = {};
+                try {
+                    computed = emulate ? await emulate(args) : {};
+                } catch (err) {
+                    errors.push({ type: args.type, name: args.name, message: err instanceof Error ? err.message : String(err) });
+                    throw err;
+                }
                 // An emulator may set the provider's own id format (e.g. `/applications/<objectId>`).
                 const id = args.id || (args.custom ? (typeof computed.id === "string" && computed.id !== "" ? computed.id : stableGuid(`${args.type}/${args.name}`)) : "");
                 const state = { ...args.inputs, ...computed };
@@ -132,6 +185,7 @@ export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineE
                     rawInputs: args.inputs as Record<string, unknown>,
                     secretPaths,
                     state: revealSecrets(state),
+                    volatilePaths: presentPaths(computed, volatile[args.type] ?? []),
                     id,
                     custom: args.custom ?? false,
                     ...(args.provider ? { provider: args.provider } : {}),
@@ -151,6 +205,7 @@ export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineE
 
     return {
         resources,
+        errors,
         ofType: (type) => resources.filter((r) => r.type === type),
         byName(type, name) {
             const found = resources.filter((r) => r.type === type && (typeof name === "string" ? r.name === name : name.test(r.name)));
@@ -170,6 +225,17 @@ export function unwrap<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T
 /** True when the output is marked secret. */
 export function isSecret(output: pulumi.Output<unknown> | pulumi.Input<unknown>): Promise<boolean> {
     return pulumi.isSecret(pulumi.output(output));
+}
+
+/**
+ * Waits until every registration the program started has been answered, including resources
+ * registered from inside `apply` callbacks: the wait Pulumi's language host makes before it exits
+ * (`waitForRPCs`, exported by the runtime but not in its type declarations).
+ */
+export async function settleProgram(): Promise<void> {
+    const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
+    if (typeof runtime.waitForRPCs !== "function") throw new Error("@pulumi/pulumi no longer exports runtime.waitForRPCs: the offline engine cannot tell when the program is done");
+    await runtime.waitForRPCs();
 }
 
 /** Waits until the mock runtime has processed every pending registration. */

@@ -260,6 +260,11 @@ export const azurePlatformEmulators: Record<string, Emulator> = {
     "random:index/randomPassword:RandomPassword": randomPassword,
 };
 
+/** What these emulators draw at random, as the providers do. */
+export const azurePlatformVolatile: Record<string, string[]> = {
+    "random:index/randomPassword:RandomPassword": ["result", "bcryptHash"],
+};
+
 /** Provider functions (invokes) answered locally. */
 export const azurePlatformCalls: Record<string, CallEmulator> = {
     "azure-native:containerservice:listManagedClusterUserCredentials": listManagedClusterUserCredentials,

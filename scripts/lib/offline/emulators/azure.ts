@@ -168,6 +168,12 @@ export const azureEmulators: Record<string, Emulator> = Object.fromEntries(
     }).map(([type, emulate]) => [type, revealing(emulate)]),
 );
 
+/** What these emulators derive from the certificates and secrets they are given (new bytes every run). */
+export const azureVolatile: Record<string, string[]> = {
+    "azure-native:keyvault:Secret": ["properties.secretUriWithVersion"],
+    "pulumi-nodejs:dynamic/keyvault:Certificate": ["pemSha256", "version", "versionedCertificateId", "versionedSecretId", "thumbprint", "expiresOn"],
+};
+
 /** Provider functions (invokes) answered locally. */
 export const azureCalls: Record<string, CallEmulator> = {
     "azure-native:keyvault:getVault": (inputs) => {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { DEFAULT_IDENTITY, isSecretEnvelope, stableGuid, type CallEmulator, type Emulator } from "../engine";
+import { DEFAULT_IDENTITY, emulatedNow, isSecretEnvelope, rfc3339, stableGuid, type CallEmulator, type Emulator } from "../engine";
 
 /**
  * Entra ID as the offline engine sees it: what Microsoft Graph would assign (client ids, object
@@ -32,12 +32,6 @@ const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 /** Graph's object id for a resource: the engine's own id for it, so `id` and `objectId` agree. */
 const objectIdOf = (args: { type: string; name: string }) => stableGuid(`${args.type}/${args.name}`);
 
-/** Emulated "now": the start of the current UTC day, so runs on the same day agree. */
-export function emulatedNow(): Date {
-    const d = new Date();
-    return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
-}
-const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** A client secret in Entra's shape (3 characters, "8Q~", 34 more), deterministic per seed. */
 export function emulatedClientSecret(seed: string): string {
@@ -181,6 +175,12 @@ export const azureadEmulators: Record<string, Emulator> = {
             unix: Math.floor(start.getTime() / 1000),
         };
     },
+};
+
+/** What these emulators compute from the clock (ids and secret values are derived from names, so they repeat). */
+export const azureadVolatile: Record<string, string[]> = {
+    "azuread:index/applicationPassword:ApplicationPassword": ["startDate", "endDate"],
+    "time:index/rotating:Rotating": ["rfc3339", "rotationRfc3339", "year", "month", "day", "hour", "minute", "second", "unix"],
 };
 
 /** Object id Graph would return for a group display name (stable per name, case-insensitive like Graph's filter). */

@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, ran
 // `@peculiar/x509` resolves its services through tsyringe, which needs the Reflect metadata API first.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { revealSecrets, type CallEmulator, type Emulator } from "../engine";
+import { emulatedNow, revealSecrets, rfc3339, type CallEmulator, type Emulator } from "../engine";
 
 /**
  * `@pulumi/tls` made real under the offline engine: keys are generated, CSRs and certificates are
@@ -232,7 +232,7 @@ export interface IssuedCertificateState {
     serialNumber: string;
 }
 
-export function isReadyForRenewal(validityEndTime: string, earlyRenewalHours: number, now: Date = new Date()): boolean {
+export function isReadyForRenewal(validityEndTime: string, earlyRenewalHours: number, now: Date = emulatedNow()): boolean {
     return new Date(validityEndTime).getTime() - earlyRenewalHours * 3_600_000 <= now.getTime();
 }
 
@@ -294,15 +294,16 @@ async function createCertificate(template: CertificateTemplate, subject: x509.Na
     });
     return {
         certPem: pemOf(cert),
-        validityStartTime: notBefore.toISOString(),
-        validityEndTime: notAfter.toISOString(),
+        // The provider writes Go's time.RFC3339: whole seconds, as the certificate holds them.
+        validityStartTime: rfc3339(notBefore),
+        validityEndTime: rfc3339(notAfter),
         readyForRenewal: isReadyForRenewal(notAfter.toISOString(), earlyRenewalHours, now),
         serialNumber: BigInt(`0x${cert.serialNumber}`).toString(10),
     };
 }
 
 /** `tls_self_signed_cert`. */
-export async function selfSignedCertificate(privateKeyPem: string, template: CertificateTemplate, now: Date = new Date()): Promise<IssuedCertificateState & { keyAlgorithm: string }> {
+export async function selfSignedCertificate(privateKeyPem: string, template: CertificateTemplate, now: Date = emulatedNow()): Promise<IssuedCertificateState & { keyAlgorithm: string }> {
     if (template.isCaCertificate === true && !hasSubject(template.subject)) {
         throw new Error("Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)");
     }
@@ -330,7 +331,7 @@ export async function locallySignedCertificate(
     caCertPem: string,
     caPrivateKeyPem: string,
     template: Omit<CertificateTemplate, "subject" | "dnsNames" | "ipAddresses" | "uris" | "setAuthorityKeyId">,
-    now: Date = new Date(),
+    now: Date = emulatedNow(),
 ): Promise<IssuedCertificateState & { caKeyAlgorithm: string }> {
     let csr: x509.Pkcs10CertificateRequest;
     try {
@@ -425,6 +426,16 @@ export const tlsEmulators: Record<string, Emulator> = {
         );
         return { ...state, isCaCertificate: inputs.isCaCertificate === true, earlyRenewalHours: num(inputs.earlyRenewalHours) ?? 0 };
     },
+};
+
+const CERTIFICATE_VOLATILE = ["certPem", "validityStartTime", "validityEndTime"];
+
+/** What these emulators compute that is random by nature (keys, signatures) or read from the clock. */
+export const tlsVolatile: Record<string, string[]> = {
+    "tls:index/privateKey:PrivateKey": ["privateKeyPem", "privateKeyPemPkcs8", "publicKeyPem", "publicKeyFingerprintSha256", "privateKeyOpenssh", "publicKeyOpenssh"],
+    "tls:index/certRequest:CertRequest": ["certRequestPem"],
+    "tls:index/selfSignedCert:SelfSignedCert": CERTIFICATE_VOLATILE,
+    "tls:index/locallySignedCert:LocallySignedCert": CERTIFICATE_VOLATILE,
 };
 
 /** Provider functions (invokes) answered locally. */
