@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runPlan } from "../../scripts/lib/plan/run";
-import { formatPlan } from "../../scripts/plan";
+import { formatText } from "../../scripts/lib/plan/format";
 import { REPO_ROOT } from "../support/config";
 
 /**
@@ -30,13 +30,13 @@ describe("offline plan of a kubeconfig stack", () => {
         const dir = mkdtempSync(join(tmpdir(), "plan-kubeconfig-"));
         try {
             kubeconfigStack(dir);
-            const report = await runPlan("kc", dir);
+            const report = await runPlan("kc", { stacksDir: dir });
             assert.deepEqual(report.configErrors, []);
             assert.ok(report.resources.some((r) => r.type === "pulumi:providers:kubernetes"), "the stack's Kubernetes provider");
             assert.deepEqual(report.violations, []);
             // The dev example's vault is open to the network: allowed outside prod, and said.
             assert.deepEqual(report.configWarnings?.map((w) => w.split(": ")[0]), ["temporal-azure:keyVault.publicNetworkAccess"]);
-            const text = formatPlan(report).join("\n");
+            const text = formatText(report).join("\n");
             assert.match(text, /\nStack config warnings \(1\); the plan goes on:\n {2}⚠ temporal-azure:keyVault\.publicNetworkAccess: the vault is reachable from any address /);
             assert.equal(report.ok, true, JSON.stringify({ tls: report.tlsProblems, admission: report.admission?.violations }));
         } finally {

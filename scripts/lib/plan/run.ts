@@ -6,10 +6,12 @@ import { parse } from "yaml";
 import { ConfigError, formatIssue, PROJECT, readProjectConfig, type StackConfigSource } from "../../../infra/config";
 import { loadStackConfig } from "../../../infra/stack-config";
 import { setupFullEngine } from "../offline/emulators";
-import { settle, unwrap, type RecordedResource } from "../offline/engine";
+import { settleProgram, unwrap, type EmulatorError, type RecordedResource } from "../offline/engine";
 import { resourcePolicies } from "../../../policies/pack/policies";
 import { runTokenAdmission, type AdmissionReport } from "../../../policies/pack/admission";
 import { runTlsChecks, type TlsCheck } from "./tls-checks";
+import { MaterialIndex, SECRET, showInputs } from "./material";
+import { certificates, wiring, type CertificateSummary, type Wiring } from "./wiring";
 
 /**
  * The offline plan: what `pulumi preview --policy-pack policies/pack` would show for a stack, run
@@ -28,18 +30,49 @@ export interface PolicyViolation {
     message: string;
 }
 
+/** The version of the JSON report's shape; `--base` refuses a base whose report has another. */
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface PlannedResource {
+    type: string;
+    name: string;
+    /** The inputs the program passed, keys sorted; secrets `[secret]`, values that differ between runs named by their source (see material.ts). */
+    inputs: Record<string, unknown>;
+    /** Per input path, the resources (`type::name`) whose computed values it holds. */
+    dependencies: Record<string, string[]>;
+}
+
+export interface PlanError {
+    /** `usage`: the plan could not start (no stack file); `program`: the program or a provider refused it. */
+    stage: "usage" | "program";
+    message: string;
+}
+
 export interface PlanReport {
+    schemaVersion: number;
     stack: string;
+    ok: boolean;
+    /** What stopped the plan before its checks, when something did. */
+    error?: PlanError;
     configErrors: string[];
     /** Config issues that let the stack go on (e.g. a Key Vault open to the network outside prod). */
-    configWarnings?: string[];
-    resources: Array<{ type: string; name: string }>;
+    configWarnings: string[];
+    /** Every resource the program registered (components excluded), sorted by type and name. */
+    resources: PlannedResource[];
+    /** Stack outputs: `null` when the stack has no value for one, `[secret]` for secret ones. */
     outputs: Record<string, unknown>;
     violations: PolicyViolation[];
     admission?: AdmissionReport;
     tls: TlsCheck[];
     tlsProblems: string[];
-    ok: boolean;
+    /** Auth and TLS settings and trust bundles, as the resources carry them. */
+    wiring?: Wiring;
+    certificates: CertificateSummary[];
+}
+
+/** A report with nothing planned yet (every failure still produces one). */
+export function emptyReport(stack: string): PlanReport {
+    return { schemaVersion: REPORT_SCHEMA_VERSION, stack, ok: false, configErrors: [], configWarnings: [], resources: [], outputs: {}, violations: [], tls: [], tlsProblems: [], certificates: [] };
 }
 
 export interface StackFile {
@@ -77,27 +110,31 @@ export function projectConfig(file: StackFile): Record<string, unknown> {
 
 async function resolveOutputs(mod: Record<string, unknown>): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(mod)) {
+    for (const k of Object.keys(mod).sort()) {
+        const v = mod[k];
         if (k === "__esModule" || typeof v === "function") continue;
         const o = pulumi.output(v as pulumi.Input<unknown>) as pulumi.Output<unknown>;
-        out[k] = (await pulumi.isSecret(o)) ? "[secret]" : await unwrap(o);
+        out[k] = (await pulumi.isSecret(o)) ? SECRET : ((await unwrap(o)) ?? null);
     }
     return out;
 }
 
-async function settleResources(resources: RecordedResource[]): Promise<void> {
-    let last = -1;
-    for (let i = 0; i < 200 && resources.length !== last; i++) {
-        last = resources.length;
-        await new Promise((r) => setTimeout(r, 25));
-        await settle();
-    }
+const byTypeAndName = (a: RecordedResource, b: RecordedResource) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+export interface PlanOptions {
+    /** Folder of the stack files (default: stacks/). */
+    stacksDir?: string;
+    /** When the emulated deployment happens (default: now); absolute times never reach the report. */
+    now?: Date;
 }
 
-/** Runs the whole offline plan for one stack. Call once per process (the mock runtime is global). */
-export async function runPlan(stack: string, stacksDir?: string): Promise<PlanReport> {
-    const report: PlanReport = { stack, configErrors: [], configWarnings: [], resources: [], outputs: {}, violations: [], tls: [], tlsProblems: [], ok: false };
-    const file = readStackFile(stack, stacksDir);
+/**
+ * Runs the whole offline plan for one stack. Call once per process (the mock runtime is global).
+ * Throws only when there is nothing to plan (no stack file); every later failure is in the report.
+ */
+export async function runPlan(stack: string, options: PlanOptions = {}): Promise<PlanReport> {
+    const report = emptyReport(stack);
+    const file = readStackFile(stack, options.stacksDir);
     try {
         report.configWarnings = loadStackConfig(stackConfigSource(file), stack).warnings.map(formatIssue);
     } catch (err) {
@@ -108,15 +145,33 @@ export async function runPlan(stack: string, stacksDir?: string): Promise<PlanRe
         throw err;
     }
 
-    const engine = setupFullEngine({ stack, config: file.config, secretKeys: file.secretKeys });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the engine is set up
-    const program = require("../../../infra") as Record<string, unknown>;
+    const engine = setupFullEngine({ stack, config: file.config, secretKeys: file.secretKeys, ...(options.now ? { now: options.now } : {}) });
+    let program: Record<string, unknown>;
+    // Pulumi records a stack trace per registration; mapped through source maps, that is a third of the plan's time.
+    const sourceMaps = process.sourceMapsEnabled;
+    process.setSourceMapsEnabled(false);
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the engine is set up
+        program = require("../../../infra") as Record<string, unknown>;
+        await settleProgram();
+    } catch (err) {
+        if (err instanceof ConfigError) report.configErrors = err.issues.map(formatIssue);
+        else report.error = { stage: "program", message: programError(err, engine.errors) };
+        return report;
+    } finally {
+        process.setSourceMapsEnabled(sourceMaps);
+    }
+    if (engine.errors.length > 0) {
+        report.error = { stage: "program", message: programError(undefined, engine.errors) };
+        return report;
+    }
     report.outputs = await resolveOutputs(program);
-    await settleResources(engine.resources);
 
-    report.resources = engine.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name }));
+    const custom = engine.resources.filter((r) => r.custom).sort(byTypeAndName);
+    const index = new MaterialIndex(custom);
+    report.resources = custom.map((r) => ({ type: r.type, name: r.name, ...showInputs(r, index) }));
     const stackTags = new Map([[`${PROJECT}:profile`, String(file.config[`${PROJECT}:profile`] ?? "")]]);
-    for (const r of engine.resources.filter((x) => x.custom)) {
+    for (const r of custom) {
         const args = {
             type: r.type,
             props: r.state,
@@ -132,10 +187,19 @@ export async function runPlan(stack: string, stacksDir?: string): Promise<PlanRe
             }
         }
     }
-    report.admission = await runTokenAdmission(engine.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, props: r.state })));
-    const tls = await runTlsChecks(engine.resources);
+    report.admission = await runTokenAdmission(custom.map((r) => ({ type: r.type, name: r.name, props: r.state })));
+    const tls = await runTlsChecks(custom);
     report.tls = tls.checks;
     report.tlsProblems = tls.problems;
+    report.wiring = wiring(custom, index);
+    report.certificates = certificates(custom, index);
     report.ok = report.violations.length === 0 && report.admission.violations.length === 0 && !report.admission.skipped && tls.problems.length === 0;
     return report;
+}
+
+/** The program's own error, or the providers' refusals that made it fail (the first line of each). */
+function programError(err: unknown, refusals: EmulatorError[]): string {
+    const lines = refusals.map((e) => `${e.type} ${e.name}: ${e.message}`);
+    if (err !== undefined) lines.unshift(err instanceof Error ? err.message : String(err));
+    return lines.join("\n") || "the program failed without a message";
 }

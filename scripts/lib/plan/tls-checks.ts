@@ -87,11 +87,11 @@ export function tlsSecret(resources: RecordedResource[], name: string, namespace
     return cert && key && ca ? { cert, key, ca } : undefined;
 }
 
-interface Volume {
+export interface Volume {
     name: string;
     secret?: { secretName?: string; items?: Array<{ key: string; path: string }> };
 }
-interface Mount {
+export interface Mount {
     name: string;
     mountPath: string;
     subPath?: string;
@@ -115,7 +115,8 @@ export function secretSourceOfFile(file: string, volumes: Volume[], mounts: Moun
     return key ? { secretName, key } : undefined;
 }
 
-function secretData(resources: RecordedResource[], name: string, namespace: string | undefined): Record<string, string> | undefined {
+/** The data of a Secret the program registered (stringData over base64 data), by name and namespace. */
+export function secretData(resources: readonly RecordedResource[], name: string, namespace: string | undefined): Record<string, string> | undefined {
     const secret = resources.find(
         (r) => r.type === "kubernetes:core/v1:Secret" && getPath(r.inputs, "metadata.name") === name && (namespace === undefined || getPath(r.inputs, "metadata.namespace") === namespace),
     );

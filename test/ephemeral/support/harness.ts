@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import type { LifecycleDeps } from "../../../scripts/lib/ephemeral/lifecycle";
 import type { PlanOutcome, PlanRunner, VerifyOutcome, VerifyRunner } from "../../../scripts/lib/ephemeral/runners";
 import type { StateResource } from "../../../scripts/lib/ephemeral/backend";
-import type { PlanReport } from "../../../scripts/lib/plan/run";
+import { emptyReport, type PlanReport } from "../../../scripts/lib/plan/run";
 import { MemoryBackend } from "./memory-backend";
 
 export const ROOT = join(__dirname, "..", "..", "..");
@@ -33,7 +33,7 @@ export const DEPLOYED_OUTPUTS = {
 
 /** A plan report that passed, as scripts/plan.ts --json prints it (only the fields the lifecycle reads). */
 export function passedPlan(stack: string, resources = 66): PlanReport {
-    return { stack, configErrors: [], resources: Array.from({ length: resources }, (_, i) => ({ type: "t", name: `r${i}` })), outputs: {}, violations: [], tls: [], tlsProblems: [], ok: true };
+    return { ...emptyReport(stack), resources: Array.from({ length: resources }, (_, i) => ({ type: "t", name: `r${i}`, inputs: {}, dependencies: {} })), ok: true };
 }
 
 export interface PlanCall {

@@ -1,0 +1,181 @@
+import { createHash } from "node:crypto";
+import { isSecretEnvelope, revealSecrets, type RecordedResource } from "../offline/engine";
+
+/**
+ * How the plan's report shows the resources' inputs so that two runs of the same input give the
+ * same bytes, and no secret is ever printed:
+ *
+ * - Values an emulator computes that differ between runs (keys, certificates, generated passwords,
+ *   validity windows: `RecordedResource.volatilePaths`) are shown as the attribute they come from,
+ *   `${pki-ca-2026.certPem}`, wherever they appear, whole or inside a longer string (a trust
+ *   bundle reads `${pki-ca-2026.certPem}\n${pki-ca-2027.certPem}\n`), and so are their SHA-256 and
+ *   base64 forms (`sha256(${pki-client-temporal-ui.certPem})`). This is also what `pulumi preview`
+ *   shows for a new stack: the value is not known before the provider makes it.
+ * - Inputs that were Pulumi secrets are `[secret]`, followed by the attributes they were made of
+ *   when there are any (`[secret] ← ${pki-frontend-key.privateKeyPemPkcs8}`): names, never values.
+ * - Each input records which resources' computed values it holds (ids, URIs, keys), so that the diff
+ *   can tell which inputs change when a resource they read from is replaced.
+ */
+
+/** `type::name`: how the report names a resource. */
+export const resourceKey = (r: { type: string; name: string }): string => `${r.type}::${r.name}`;
+
+export const SECRET = "[secret]";
+
+/** A path into an input tree as the report prints it: `spec.template.metadata.annotations["a.b/c"]`, `env[3]`. */
+export type PathPart = string | number | { name: string };
+
+export function formatPath(parts: readonly PathPart[]): string {
+    let out = "";
+    for (const p of parts) {
+        if (typeof p === "number") out += `[${p}]`;
+        else if (typeof p === "object") out += `[name=${p.name}]`;
+        else if (/^[A-Za-z_$][\w$-]*$/.test(p)) out += out === "" ? p : `.${p}`;
+        else out += `[${JSON.stringify(p)}]`;
+    }
+    return out;
+}
+
+function valueAt(root: unknown, path: string): unknown {
+    return path.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), root);
+}
+
+interface Material {
+    value: string;
+    /** `${name.attribute}`, or a transform of it. */
+    label: string;
+    resource: string;
+}
+
+const MIN_MATERIAL_LENGTH = 8;
+/** Computed values worth tracing as a dependency: Azure resource ids, GUIDs, URLs. */
+const IDENTIFIER = /^\/subscriptions\/|^https?:\/\/|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+/** Every leaf of a tree with its path parts. */
+function* leavesOf(value: unknown, at: (string | number)[] = []): Generator<[(string | number)[], unknown]> {
+    if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) yield* leavesOf(value[i], [...at, i]);
+    } else if (value !== null && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) yield* leavesOf(v, [...at, k]);
+    } else {
+        yield [at, value];
+    }
+}
+
+/**
+ * The values that must not be printed as they are (volatile material), and the computed values
+ * whose presence in another resource's inputs is a dependency on that resource.
+ */
+export class MaterialIndex {
+    private readonly volatile: Material[] = [];
+    private readonly computed: Material[] = [];
+
+    constructor(resources: readonly RecordedResource[]) {
+        const seen = new Set<string>();
+        const addVolatile = (value: string, label: string, resource: string) => {
+            if (value.length < MIN_MATERIAL_LENGTH || seen.has(value)) return;
+            seen.add(value);
+            this.volatile.push({ value, label, resource });
+        };
+        // A resource is named by its logical name, or by type and name where another resource with material has the same name.
+        const withMaterial = resources.filter((r) => r.volatilePaths.length > 0);
+        const shared = new Set(withMaterial.filter((r) => withMaterial.some((o) => o !== r && o.name === r.name)).map((r) => r.name));
+        for (const r of resources) {
+            const key = resourceKey(r);
+            for (const path of r.volatilePaths) {
+                const v = valueAt(r.state, path);
+                if (typeof v !== "string") continue;
+                const label = `\${${shared.has(r.name) ? key : r.name}.${path}}`;
+                // As given, and trimmed: a PEM bundle holds its certificates without their last newline.
+                addVolatile(v, label, key);
+                addVolatile(v.trim(), label, key);
+                addVolatile(createHash("sha256").update(v).digest("hex"), `sha256(${label})`, key);
+                addVolatile(Buffer.from(v).toString("base64"), `base64(${label})`, key);
+            }
+            const inputValues = new Set([...leavesOf(r.inputs)].map(([, v]) => v).filter((v): v is string => typeof v === "string"));
+            for (const [, v] of leavesOf(r.state)) {
+                if (typeof v === "string" && v.length >= MIN_MATERIAL_LENGTH && IDENTIFIER.test(v) && !inputValues.has(v)) this.computed.push({ value: v, label: v, resource: key });
+            }
+            if (r.custom && r.id !== "" && !inputValues.has(r.id)) this.computed.push({ value: r.id, label: r.id, resource: key });
+        }
+        // Longest first, so a certificate is named before a shorter value it happens to contain.
+        this.volatile.sort((a, b) => b.value.length - a.value.length || (a.label < b.label ? -1 : 1));
+    }
+
+    /** The text with every volatile value replaced by its label, and the labels used (in order of appearance). */
+    name(text: string): { text: string; labels: string[] } {
+        const found: Array<{ at: number; label: string }> = [];
+        let out = text;
+        for (const m of this.volatile) {
+            if (!out.includes(m.value)) continue;
+            for (let at = text.indexOf(m.value); at !== -1; at = text.indexOf(m.value, at + 1)) found.push({ at, label: m.label });
+            out = out.split(m.value).join(m.label);
+        }
+        return { text: out, labels: [...new Set(found.sort((a, b) => a.at - b.at).map((f) => f.label))] };
+    }
+
+    /** The resources (other than `self`) whose computed values or material `text` holds. */
+    sources(text: string, self: string): string[] {
+        const out = new Set<string>();
+        for (const m of [...this.volatile, ...this.computed]) if (m.resource !== self && text.includes(m.value)) out.add(m.resource);
+        return [...out].sort();
+    }
+}
+
+/** A secret as the report shows it: `[secret]`, and what it was made of when known. */
+function secretLeaf(value: unknown, index: MaterialIndex): string {
+    if (value === undefined || value === null) return SECRET;
+    const { labels } = index.name(typeof value === "string" ? value : JSON.stringify(value));
+    return labels.length > 0 ? `${SECRET} ← ${labels.join(" + ")}` : SECRET;
+}
+
+/** A secret subtree: the same keys, every leaf `[secret]`. */
+function redactSecret(value: unknown, index: MaterialIndex): unknown {
+    if (Array.isArray(value)) return value.map((v) => redactSecret(v, index));
+    if (value !== null && typeof value === "object") return sortedObject(Object.entries(value).map(([k, v]) => [k, redactSecret(v, index)]));
+    return secretLeaf(value, index);
+}
+
+function sortedObject(entries: Array<[string, unknown]>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of entries.filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = v;
+    return out;
+}
+
+/** Any private key the naming did not catch (it would be a bug in a volatile table): never printed. */
+const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+export interface ShownInputs {
+    inputs: Record<string, unknown>;
+    /** Per input path (`formatPath`), the resources whose computed values it holds. */
+    dependencies: Record<string, string[]>;
+}
+
+/**
+ * A resource's inputs as the report shows them: keys sorted, secrets redacted, volatile values
+ * named. Reads the mock runtime's raw inputs, where secrets are still in their envelope, so a
+ * secret is recognised wherever it sits.
+ */
+export function showInputs(resource: RecordedResource, index: MaterialIndex): ShownInputs {
+    const self = resourceKey(resource);
+    const dependencies: Record<string, string[]> = {};
+    const note = (parts: (string | number)[], text: string) => {
+        const from = index.sources(text, self);
+        if (from.length > 0) dependencies[formatPath(parts)] = from;
+    };
+    const walk = (value: unknown, parts: (string | number)[]): unknown => {
+        if (isSecretEnvelope(value)) {
+            for (const [at, leaf] of leavesOf(value.value, parts)) if (typeof leaf === "string") note(at, leaf);
+            return redactSecret(revealSecrets(value.value), index);
+        }
+        if (Array.isArray(value)) return value.map((v, i) => walk(v, [...parts, i]));
+        if (value !== null && typeof value === "object") return sortedObject(Object.entries(value).map(([k, v]) => [k, walk(v, [...parts, k])]));
+        if (typeof value !== "string") return value;
+        note(parts, value);
+        if (parts.length === 1 && parts[0] === "__provider") return `[dynamic provider code, sha256 ${createHash("sha256").update(value).digest("hex").slice(0, 12)}]`;
+        const shown = index.name(value).text;
+        return PRIVATE_KEY.test(shown) ? SECRET : shown;
+    };
+    const inputs = walk(resource.rawInputs, []) as Record<string, unknown>;
+    return { inputs, dependencies: sortedObject(Object.entries(dependencies)) as Record<string, string[]> };
+}
