@@ -17,6 +17,11 @@ export interface RecordedResource {
     rawInputs: Record<string, unknown>;
     /** Dotted paths of the inputs that were Pulumi secrets (e.g. `stringData`, `properties.value`). */
     secretPaths: string[];
+    /**
+     * Per top-level input, the resources (`type::name`) its value came from: the property
+     * dependencies the Pulumi SDK computed and sent with the registration, as the engine receives them.
+     */
+    propertyDependencies: Record<string, string[]>;
     /** Inputs plus what the emulator computed, secrets revealed. */
     state: Record<string, unknown>;
     /**
@@ -162,6 +167,7 @@ export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineE
         pulumi.runtime.setAllConfig(all, options.secretKeys ?? []);
     }
 
+    const propertyDependencies = new Map<string, Record<string, string[]>>();
     void pulumi.runtime.setMocks(
         {
             async newResource(args) {
@@ -184,6 +190,7 @@ export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineE
                     inputs,
                     rawInputs: args.inputs as Record<string, unknown>,
                     secretPaths,
+                    propertyDependencies: propertyDependencies.get(`${args.type}::${args.name}`) ?? {},
                     state: revealSecrets(state),
                     volatilePaths: presentPaths(computed, volatile[args.type] ?? []),
                     id,
@@ -203,6 +210,8 @@ export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineE
         false,
     );
 
+    recordPropertyDependencies(propertyDependencies);
+
     return {
         resources,
         errors,
@@ -214,6 +223,36 @@ export function setupOfflineEngine(options: OfflineEngineOptions = {}): OfflineE
             }
             return found[0]!;
         },
+    };
+}
+
+/** `type::name` of a resource URN (`urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>`). */
+export function resourceOfUrn(urn: string): string {
+    const [, , qualifiedType = "", ...name] = urn.split("::");
+    return `${qualifiedType.split("$").pop()}::${name.join("::")}`;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+}
+
+/**
+ * The mock runtime hands the emulators a resource's inputs but not the dependencies the SDK sent
+ * with them; they are read off the registration request on its way to the mock monitor.
+ */
+function recordPropertyDependencies(into: Map<string, Record<string, string[]>>): void {
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource?: (req: RegisterRequest, callback: unknown) => unknown } | undefined;
+    const register = monitor?.registerResource?.bind(monitor);
+    if (!monitor || !register) throw new Error("offline engine: the mock monitor has no registerResource (a newer @pulumi/pulumi?): property dependencies cannot be recorded");
+    monitor.registerResource = (req, callback) => {
+        const deps: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((d, key) => {
+            deps[key] = [...new Set(d.getUrnsList().map(resourceOfUrn))].sort();
+        });
+        into.set(`${req.getType()}::${req.getName()}`, deps);
+        return register(req, callback);
     };
 }
 

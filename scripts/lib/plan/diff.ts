@@ -191,6 +191,11 @@ function resourceChanges(base: PlanReport, head: PlanReport): PlanDiff["resource
     };
 }
 
+/** Outputs without the ones the stack has no value for (an older report leaves them out, a newer one says null). */
+function withoutNone(outputs: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== null && v !== undefined));
+}
+
 /** Every problem of a report as one line, so two reports' problems can be compared as sets. */
 export function findings(r: PlanReport): string[] {
     return [
@@ -234,7 +239,7 @@ export function diffPlans(base: PlanReport, head: PlanReport, ref: { ref: string
         trustBundles: comparable ? settingChanges(bundle(base), bundle(head)) : [],
         certificates,
         resources,
-        outputs: settingChanges(base.outputs ?? {}, head.outputs),
+        outputs: settingChanges(withoutNone(base.outputs ?? {}), withoutNone(head.outputs)),
         policies: { newlyFailing: [...headFindings].filter((f) => !baseFindings.has(f)), newlyPassing: [...baseFindings].filter((f) => !headFindings.has(f)) },
         changed: false,
     };

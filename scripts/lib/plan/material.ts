@@ -48,6 +48,7 @@ interface Material {
 }
 
 const MIN_MATERIAL_LENGTH = 8;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 /** Computed values worth tracing as a dependency: Azure resource ids, GUIDs, URLs. */
 const IDENTIFIER = /^\/subscriptions\/|^https?:\/\/|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
@@ -68,13 +69,16 @@ function* leavesOf(value: unknown, at: (string | number)[] = []): Generator<[(st
  */
 export class MaterialIndex {
     private readonly volatile: Material[] = [];
+    /** Volatile values that are times: a time the program derives from one is shown relative to it. */
+    private readonly times: Array<{ ms: number; label: string; resource: string }> = [];
     private readonly computed: Material[] = [];
 
     constructor(resources: readonly RecordedResource[]) {
         const seen = new Set<string>();
         const addVolatile = (value: string, label: string, resource: string) => {
-            if (value.length < MIN_MATERIAL_LENGTH || seen.has(value)) return;
-            seen.add(value);
+            // Equal values of two resources are both kept: the dependencies decide which one an input holds.
+            if (value.length < MIN_MATERIAL_LENGTH || seen.has(`${resource}\n${value}`)) return;
+            seen.add(`${resource}\n${value}`);
             this.volatile.push({ value, label, resource });
         };
         // A resource is named by its logical name, or by type and name where another resource with material has the same name.
@@ -89,6 +93,7 @@ export class MaterialIndex {
                 // As given, and trimmed: a PEM bundle holds its certificates without their last newline.
                 addVolatile(v, label, key);
                 addVolatile(v.trim(), label, key);
+                if (RFC3339.test(v)) this.times.push({ ms: Date.parse(v), label, resource: key });
                 addVolatile(createHash("sha256").update(v).digest("hex"), `sha256(${label})`, key);
                 addVolatile(Buffer.from(v).toString("base64"), `base64(${label})`, key);
             }
@@ -102,38 +107,58 @@ export class MaterialIndex {
         this.volatile.sort((a, b) => b.value.length - a.value.length || (a.label < b.label ? -1 : 1));
     }
 
-    /** The text with every volatile value replaced by its label, and the labels used (in order of appearance). */
-    name(text: string): { text: string; labels: string[] } {
+    /**
+     * The text with every volatile value replaced by its label, and the labels used (in order of
+     * appearance). `from` limits the sources to the resources the value depends on (two sources can
+     * hold equal values: a 90-day certificate and a 90-day rotation made at the same second).
+     */
+    name(text: string, from?: ReadonlySet<string>): { text: string; labels: string[] } {
         const found: Array<{ at: number; label: string }> = [];
         let out = text;
         for (const m of this.volatile) {
-            if (!out.includes(m.value)) continue;
+            if ((from && !from.has(m.resource)) || !out.includes(m.value)) continue;
             for (let at = text.indexOf(m.value); at !== -1; at = text.indexOf(m.value, at + 1)) found.push({ at, label: m.label });
             out = out.split(m.value).join(m.label);
         }
         return { text: out, labels: [...new Set(found.sort((a, b) => a.at - b.at).map((f) => f.label))] };
     }
 
-    /** The resources (other than `self`) whose computed values or material `text` holds. */
-    sources(text: string, self: string): string[] {
+    /**
+     * A time the program computed from a time of a resource it depends on (a secret's end date from
+     * its rotation's start), as that time plus the difference: `${identity-ui-secret-rotation.rfc3339} + 120d`.
+     */
+    relativeTime(text: string, from: ReadonlySet<string> | undefined): string | undefined {
+        if (!from || !RFC3339.test(text)) return undefined;
+        const ms = Date.parse(text);
+        const candidates = this.times.filter((t) => from.has(t.resource)).sort((a, b) => Math.abs(ms - a.ms) - Math.abs(ms - b.ms) || (a.label < b.label ? -1 : 1));
+        const base = candidates[0];
+        if (!base) return undefined;
+        const delta = ms - base.ms;
+        const abs = Math.abs(delta);
+        const amount = abs % 86_400_000 === 0 ? `${abs / 86_400_000}d` : abs % 3_600_000 === 0 ? `${abs / 3_600_000}h` : `${abs / 1000}s`;
+        return delta === 0 ? base.label : `${base.label} ${delta > 0 ? "+" : "-"} ${amount}`;
+    }
+
+    /** The resources (other than `self`, and among `from` when given) whose computed values or material `text` holds. */
+    sources(text: string, self: string, from?: ReadonlySet<string>): string[] {
         const out = new Set<string>();
-        for (const m of [...this.volatile, ...this.computed]) if (m.resource !== self && text.includes(m.value)) out.add(m.resource);
+        for (const m of [...this.volatile, ...this.computed]) if (m.resource !== self && (!from || from.has(m.resource)) && text.includes(m.value)) out.add(m.resource);
         return [...out].sort();
     }
 }
 
 /** A secret as the report shows it: `[secret]`, and what it was made of when known. */
-function secretLeaf(value: unknown, index: MaterialIndex): string {
+function secretLeaf(value: unknown, index: MaterialIndex, from: ReadonlySet<string> | undefined): string {
     if (value === undefined || value === null) return SECRET;
-    const { labels } = index.name(typeof value === "string" ? value : JSON.stringify(value));
+    const { labels } = index.name(typeof value === "string" ? value : JSON.stringify(value), from);
     return labels.length > 0 ? `${SECRET} ← ${labels.join(" + ")}` : SECRET;
 }
 
 /** A secret subtree: the same keys, every leaf `[secret]`. */
-function redactSecret(value: unknown, index: MaterialIndex): unknown {
-    if (Array.isArray(value)) return value.map((v) => redactSecret(v, index));
-    if (value !== null && typeof value === "object") return sortedObject(Object.entries(value).map(([k, v]) => [k, redactSecret(v, index)]));
-    return secretLeaf(value, index);
+function redactSecret(value: unknown, index: MaterialIndex, from: ReadonlySet<string> | undefined): unknown {
+    if (Array.isArray(value)) return value.map((v) => redactSecret(v, index, from));
+    if (value !== null && typeof value === "object") return sortedObject(Object.entries(value).map(([k, v]) => [k, redactSecret(v, index, from)]));
+    return secretLeaf(value, index, from);
 }
 
 function sortedObject(entries: Array<[string, unknown]>): Record<string, unknown> {
@@ -159,23 +184,35 @@ export interface ShownInputs {
 export function showInputs(resource: RecordedResource, index: MaterialIndex): ShownInputs {
     const self = resourceKey(resource);
     const dependencies: Record<string, string[]> = {};
+    // What the SDK says each top-level input depends on; absent (a hand-made engine record): anything may be a source.
+    const allowed = (parts: (string | number)[]) => {
+        const deps = resource.propertyDependencies[String(parts[0])];
+        return deps === undefined ? undefined : new Set(deps);
+    };
     const note = (parts: (string | number)[], text: string) => {
-        const from = index.sources(text, self);
+        const from = index.sources(text, self, allowed(parts));
         if (from.length > 0) dependencies[formatPath(parts)] = from;
     };
     const walk = (value: unknown, parts: (string | number)[]): unknown => {
         if (isSecretEnvelope(value)) {
             for (const [at, leaf] of leavesOf(value.value, parts)) if (typeof leaf === "string") note(at, leaf);
-            return redactSecret(revealSecrets(value.value), index);
+            return redactSecret(revealSecrets(value.value), index, allowed(parts));
         }
         if (Array.isArray(value)) return value.map((v, i) => walk(v, [...parts, i]));
         if (value !== null && typeof value === "object") return sortedObject(Object.entries(value).map(([k, v]) => [k, walk(v, [...parts, k])]));
         if (typeof value !== "string") return value;
         note(parts, value);
         if (parts.length === 1 && parts[0] === "__provider") return `[dynamic provider code, sha256 ${createHash("sha256").update(value).digest("hex").slice(0, 12)}]`;
-        const shown = index.name(value).text;
-        return PRIVATE_KEY.test(shown) ? SECRET : shown;
+        const shown = index.name(value, allowed(parts)).text;
+        if (PRIVATE_KEY.test(shown)) return SECRET;
+        return shown === value ? (index.relativeTime(value, allowed(parts)) ?? shown) : shown;
     };
     const inputs = walk(resource.rawInputs, []) as Record<string, unknown>;
+    // A dependency the SDK knows of that no single value shows (a value transformed by the program) stays on its top-level input.
+    for (const [property, deps] of Object.entries(resource.propertyDependencies)) {
+        const shown = new Set(Object.entries(dependencies).filter(([path]) => path === property || path.startsWith(`${property}.`) || path.startsWith(`${property}[`)).flatMap(([, d]) => d));
+        const rest = deps.filter((d) => d !== self && !shown.has(d));
+        if (rest.length > 0) dependencies[formatPath([property])] = [...new Set([...(dependencies[formatPath([property])] ?? []), ...rest])].sort();
+    }
     return { inputs, dependencies: sortedObject(Object.entries(dependencies)) as Record<string, string[]> };
 }

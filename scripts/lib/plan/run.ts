@@ -6,7 +6,7 @@ import { parse } from "yaml";
 import { ConfigError, formatIssue, PROJECT, readProjectConfig, type StackConfigSource } from "../../../infra/config";
 import { loadStackConfig } from "../../../infra/stack-config";
 import { setupFullEngine } from "../offline/emulators";
-import { settleProgram, unwrap, type EmulatorError, type RecordedResource } from "../offline/engine";
+import { settleProgram, unwrap, type Emulator, type EmulatorError, type OfflineEngine, type RecordedResource } from "../offline/engine";
 import { resourcePolicies } from "../../../policies/pack/policies";
 import { runTokenAdmission, type AdmissionReport } from "../../../policies/pack/admission";
 import { runTlsChecks, type TlsCheck } from "./tls-checks";
@@ -126,6 +126,8 @@ export interface PlanOptions {
     stacksDir?: string;
     /** When the emulated deployment happens (default: now); absolute times never reach the report. */
     now?: Date;
+    /** Emulators that replace the engine's own for some types (tests: a provider that refuses). */
+    emulators?: Record<string, Emulator>;
 }
 
 /**
@@ -133,6 +135,11 @@ export interface PlanOptions {
  * Throws only when there is nothing to plan (no stack file); every later failure is in the report.
  */
 export async function runPlan(stack: string, options: PlanOptions = {}): Promise<PlanReport> {
+    return (await planStack(stack, options)).report;
+}
+
+/** The plan, and the engine it ran on (absent when the config check stopped it): tests look at both. */
+export async function planStack(stack: string, options: PlanOptions = {}): Promise<{ report: PlanReport; engine?: OfflineEngine }> {
     const report = emptyReport(stack);
     const file = readStackFile(stack, options.stacksDir);
     try {
@@ -140,12 +147,22 @@ export async function runPlan(stack: string, options: PlanOptions = {}): Promise
     } catch (err) {
         if (err instanceof ConfigError) {
             report.configErrors = err.issues.map(formatIssue);
-            return report;
+            return { report };
         }
         throw err;
     }
 
-    const engine = setupFullEngine({ stack, config: file.config, secretKeys: file.secretKeys, ...(options.now ? { now: options.now } : {}) });
+    const engine = setupFullEngine({
+        stack,
+        config: file.config,
+        secretKeys: file.secretKeys,
+        ...(options.now ? { now: options.now } : {}),
+        ...(options.emulators ? { emulators: options.emulators } : {}),
+    });
+    // A refused registration rejects every output that depends on it, with nobody awaiting them:
+    // collected here (for the rest of the process, which is the plan's own) instead of crashing it.
+    const stray: string[] = [];
+    process.on("unhandledRejection", (reason) => stray.push(reason instanceof Error ? reason.message : String(reason)));
     let program: Record<string, unknown>;
     // Pulumi records a stack trace per registration; mapped through source maps, that is a third of the plan's time.
     const sourceMaps = process.sourceMapsEnabled;
@@ -157,13 +174,14 @@ export async function runPlan(stack: string, options: PlanOptions = {}): Promise
     } catch (err) {
         if (err instanceof ConfigError) report.configErrors = err.issues.map(formatIssue);
         else report.error = { stage: "program", message: programError(err, engine.errors) };
-        return report;
+        return { report, engine };
     } finally {
         process.setSourceMapsEnabled(sourceMaps);
     }
-    if (engine.errors.length > 0) {
-        report.error = { stage: "program", message: programError(undefined, engine.errors) };
-        return report;
+    if (engine.errors.length > 0 || stray.length > 0) {
+        // The providers' refusals say it best; the rejections they caused only repeat them.
+        report.error = { stage: "program", message: engine.errors.length > 0 ? programError(undefined, engine.errors) : [...new Set(stray)].join("\n") };
+        return { report, engine };
     }
     report.outputs = await resolveOutputs(program);
 
@@ -194,7 +212,7 @@ export async function runPlan(stack: string, options: PlanOptions = {}): Promise
     report.wiring = wiring(custom, index);
     report.certificates = certificates(custom, index);
     report.ok = report.violations.length === 0 && report.admission.violations.length === 0 && !report.admission.skipped && tls.problems.length === 0;
-    return report;
+    return { report, engine };
 }
 
 /** The program's own error, or the providers' refusals that made it fail (the first line of each). */
