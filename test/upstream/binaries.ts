@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { GoBinarySpec } from "./go";
 
 /**
@@ -9,4 +10,6 @@ import type { GoBinarySpec } from "./go";
 export const UPSTREAM_BINARIES = {
     /** The server the `temporalio/server:1.31.2` image runs: go.temporal.io/server v1.31.2's own cmd/server. */
     temporalServer: { name: "temporal-server", pkg: "go.temporal.io/server/cmd/server" },
+    /** The GitHub Actions workflow linter the workflow tests run: a module of its own (test/workflows), so it moves none of the server's versions. */
+    actionlint: { name: "actionlint", pkg: "github.com/rhysd/actionlint/cmd/actionlint", moduleDir: join(__dirname, "..", "workflows") },
 } as const satisfies Record<string, GoBinarySpec>;
