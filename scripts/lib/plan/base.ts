@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { emptyReport, type PlanReport } from "./run";
+import { emptyReport, type PlanReport } from "./report";
 
 /**
  * The other side of a diff: the repository at a git ref, checked out in a temporary worktree, with

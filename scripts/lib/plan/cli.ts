@@ -6,7 +6,7 @@ import { checkoutBase, existsAt, planInChild, UsageError, type BaseTree } from "
 import { diffPlans, type PlanDiff } from "./diff";
 import { formatMarkdown, formatText, type Format } from "./format";
 import { formatDiffMarkdown, formatDiffText } from "./format-diff";
-import { emptyReport, REPO_ROOT, runPlan, type PlanReport } from "./run";
+import { emptyReport, REPO_ROOT, type PlanReport } from "./report";
 
 /**
  * `npm start` / `npm run plan`: the offline plan of one or more stacks, or with `--base <ref>` the
@@ -122,6 +122,8 @@ async function planHead(opts: Options, limit: number): Promise<PlanReport[]> {
     if (opts.stacks.length === 1) {
         const stack = opts.stacks[0]!;
         try {
+            // Loaded here: the program's providers take seconds to load, which a usage error should not wait for.
+            const { runPlan } = await import("./run");
             return [await runPlan(stack, opts.stacksDir ? { stacksDir: opts.stacksDir } : {})];
         } catch (err) {
             // Whatever stopped it, the report says so (and --out still gets written).

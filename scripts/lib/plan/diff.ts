@@ -1,7 +1,7 @@
 import type { Access } from "../../../policies/pack/admission";
 import { formatPath, resourceKey, type PathPart } from "./material";
 import { forcesReplacement } from "./replacement";
-import type { PlannedResource, PlanReport } from "./run";
+import type { PlannedResource, PlanReport } from "./report";
 import { certificateLine, inline } from "./format";
 
 /**

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import type { PlanReport } from "./run";
+import type { PlanReport } from "./report";
 
 /**
  * The plan's report as text (the terminal) and Markdown (a pull-request comment). Both are pure

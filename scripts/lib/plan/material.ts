@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { isSecretEnvelope, revealSecrets, type RecordedResource } from "../offline/engine";
+import { isSecretEnvelope, revealSecrets } from "../offline/secrets";
+import type { RecordedResource } from "../offline/engine";
 
 /**
  * How the plan's report shows the resources' inputs so that two runs of the same input give the

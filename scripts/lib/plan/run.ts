@@ -8,10 +8,13 @@ import { loadStackConfig } from "../../../infra/stack-config";
 import { setupFullEngine } from "../offline/emulators";
 import { settleProgram, unwrap, type Emulator, type EmulatorError, type OfflineEngine, type RecordedResource } from "../offline/engine";
 import { resourcePolicies } from "../../../policies/pack/policies";
-import { runTokenAdmission, type AdmissionReport } from "../../../policies/pack/admission";
-import { runTlsChecks, type TlsCheck } from "./tls-checks";
+import { runTokenAdmission } from "../../../policies/pack/admission";
+import { runTlsChecks } from "./tls-checks";
 import { MaterialIndex, SECRET, showInputs } from "./material";
-import { certificates, wiring, type CertificateSummary, type Wiring } from "./wiring";
+import { certificates, wiring } from "./wiring";
+import { emptyReport, REPO_ROOT, type PlanReport } from "./report";
+
+export { emptyReport, REPO_ROOT, REPORT_SCHEMA_VERSION, type PlanError, type PlannedResource, type PlanReport, type PolicyViolation } from "./report";
 
 /**
  * The offline plan: what `pulumi preview --policy-pack policies/pack` would show for a stack, run
@@ -20,60 +23,8 @@ import { certificates, wiring, type CertificateSummary, type Wiring } from "./wi
  * resource, runs the token admission and real TLS handshakes, and reports.
  */
 
-export const REPO_ROOT = join(__dirname, "..", "..", "..");
 /** Placeholder for `secure:` stack values, which cannot be decrypted offline. */
 export const SECRET_PLACEHOLDER = "offline-plan-secret-placeholder";
-
-export interface PolicyViolation {
-    policy: string;
-    resource: string;
-    message: string;
-}
-
-/** The version of the JSON report's shape; `--base` refuses a base whose report has another. */
-export const REPORT_SCHEMA_VERSION = 1;
-
-export interface PlannedResource {
-    type: string;
-    name: string;
-    /** The inputs the program passed, keys sorted; secrets `[secret]`, values that differ between runs named by their source (see material.ts). */
-    inputs: Record<string, unknown>;
-    /** Per input path, the resources (`type::name`) whose computed values it holds. */
-    dependencies: Record<string, string[]>;
-}
-
-export interface PlanError {
-    /** `usage`: the plan could not start (no stack file); `program`: the program or a provider refused it. */
-    stage: "usage" | "program";
-    message: string;
-}
-
-export interface PlanReport {
-    schemaVersion: number;
-    stack: string;
-    ok: boolean;
-    /** What stopped the plan before its checks, when something did. */
-    error?: PlanError;
-    configErrors: string[];
-    /** Config issues that let the stack go on (e.g. a Key Vault open to the network outside prod). */
-    configWarnings: string[];
-    /** Every resource the program registered (components excluded), sorted by type and name. */
-    resources: PlannedResource[];
-    /** Stack outputs: `null` when the stack has no value for one, `[secret]` for secret ones. */
-    outputs: Record<string, unknown>;
-    violations: PolicyViolation[];
-    admission?: AdmissionReport;
-    tls: TlsCheck[];
-    tlsProblems: string[];
-    /** Auth and TLS settings and trust bundles, as the resources carry them. */
-    wiring?: Wiring;
-    certificates: CertificateSummary[];
-}
-
-/** A report with nothing planned yet (every failure still produces one). */
-export function emptyReport(stack: string): PlanReport {
-    return { schemaVersion: REPORT_SCHEMA_VERSION, stack, ok: false, configErrors: [], configWarnings: [], resources: [], outputs: {}, violations: [], tls: [], tlsProblems: [], certificates: [] };
-}
 
 export interface StackFile {
     config: Record<string, unknown>;
