@@ -113,17 +113,40 @@ function settingChanges(before: Record<string, unknown>, after: Record<string, u
     return out;
 }
 
-/** Leaves of an input tree by path; lists of named objects are keyed by name, lists of scalars are one value. */
-function flatten(value: unknown, parts: PathPart[] = [], out = new Map<string, string>()): Map<string, string> {
+/** The field that identifies the items of a list of objects (env vars by name, app roles by value), if one does. */
+const IDENTITY_FIELDS = ["name", "value", "id", "key"];
+
+function identityField(list: unknown[]): string | undefined {
+    return IDENTITY_FIELDS.find((f) => {
+        const ids = list.map((v) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[f] : undefined));
+        return ids.length > 0 && ids.every((id) => typeof id === "string") && new Set(ids).size === ids.length;
+    });
+}
+
+interface Flat {
+    /** Leaf path → value as printed. */
+    leaves: Map<string, string>;
+    /** Path of each item of an identified list → the item as JSON (an item only one side has is one change). */
+    items: Map<string, string>;
+}
+
+/** Leaves of an input tree by path; items of lists of objects keyed by their identity when they have one, lists of scalars as one value. */
+function flatten(value: unknown, parts: PathPart[] = [], out: Flat = { leaves: new Map(), items: new Map() }): Flat {
     if (Array.isArray(value)) {
-        const named = value.length > 0 && value.every((v) => v !== null && typeof v === "object" && typeof (v as { name?: unknown }).name === "string");
-        const unique = named && new Set(value.map((v) => (v as { name: string }).name)).size === value.length;
-        if (value.every((v) => v === null || typeof v !== "object")) out.set(formatPath(parts), inline(value));
-        else value.forEach((v, i) => flatten(v, [...parts, unique ? { name: (v as { name: string }).name } : i], out));
+        if (value.every((v) => v === null || typeof v !== "object")) {
+            out.leaves.set(formatPath(parts), inline(value));
+            return out;
+        }
+        const field = identityField(value);
+        value.forEach((v, i) => {
+            const at: PathPart[] = [...parts, field ? { field, value: String((v as Record<string, unknown>)[field]) } : i];
+            if (field) out.items.set(formatPath(at), JSON.stringify(v));
+            flatten(v, at, out);
+        });
     } else if (value !== null && typeof value === "object") {
         for (const [k, v] of Object.entries(value)) flatten(v, [...parts, k], out);
     } else {
-        out.set(formatPath(parts), value === null || value === undefined ? "none" : typeof value === "string" ? value : JSON.stringify(value));
+        out.leaves.set(formatPath(parts), value === null || value === undefined ? "none" : typeof value === "string" ? value : JSON.stringify(value));
     }
     return out;
 }
@@ -132,10 +155,14 @@ function inputChanges(before: PlannedResource, after: PlannedResource): InputCha
     const b = flatten(before.inputs);
     const a = flatten(after.inputs);
     const out: InputChange[] = [];
-    for (const path of [...new Set([...b.keys(), ...a.keys()])].sort()) {
-        if (b.get(path) !== a.get(path)) out.push({ path, before: b.get(path) ?? null, after: a.get(path) ?? null });
+    // An item that only one side has: one change for the whole item, not one per field.
+    const whole = [...new Set([...b.items.keys(), ...a.items.keys()])].filter((p) => !b.items.has(p) || !a.items.has(p));
+    for (const path of whole) out.push({ path, before: b.items.get(path) ?? null, after: a.items.get(path) ?? null });
+    const inWhole = (path: string) => whole.some((w) => path.startsWith(w) && (path.length === w.length || path[w.length] === "." || path[w.length] === "["));
+    for (const path of [...new Set([...b.leaves.keys(), ...a.leaves.keys()])]) {
+        if (!inWhole(path) && b.leaves.get(path) !== a.leaves.get(path)) out.push({ path, before: b.leaves.get(path) ?? null, after: a.leaves.get(path) ?? null });
     }
-    return out;
+    return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 }
 
 function resourceChanges(base: PlanReport, head: PlanReport): PlanDiff["resources"] {

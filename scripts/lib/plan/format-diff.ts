@@ -108,7 +108,7 @@ function collapsible(summary: string, lines: string[]): string[] {
 }
 
 export function formatDiffMarkdown(d: PlanDiff): string[] {
-    const out = [`### \`${d.stack}\`: ${d.head.ok ? "✅" : "❌"} ${md(headVerdict(d))}`, "", `Compared with ${code(baseLabel(d))}.`];
+    const out = [`### \`${d.stack}\`: ${d.head.ok ? "✅" : "❌"} ${md(headVerdict(d))}`, "", `Compared with ${code(d.base.ref)}${d.base.commit ? ` (${d.base.commit.slice(0, 12)})` : ""}.`];
     for (const n of d.notes) out.push("", `> Note: ${md(n)}`);
     if (!d.changed) return [...out, "", "**No changes.**"];
     out.push("", md(summaryLine(d)));

@@ -24,13 +24,14 @@ export const resourceKey = (r: { type: string; name: string }): string => `${r.t
 export const SECRET = "[secret]";
 
 /** A path into an input tree as the report prints it: `spec.template.metadata.annotations["a.b/c"]`, `env[3]`. */
-export type PathPart = string | number | { name: string };
+/** A key, a list index, or a list item named by an identifying field (`env[name=TEMPORAL_TLS]`). */
+export type PathPart = string | number | { field: string; value: string };
 
 export function formatPath(parts: readonly PathPart[]): string {
     let out = "";
     for (const p of parts) {
         if (typeof p === "number") out += `[${p}]`;
-        else if (typeof p === "object") out += `[name=${p.name}]`;
+        else if (typeof p === "object") out += `[${p.field}=${p.value}]`;
         else if (/^[A-Za-z_$][\w$-]*$/.test(p)) out += out === "" ? p : `.${p}`;
         else out += `[${JSON.stringify(p)}]`;
     }
