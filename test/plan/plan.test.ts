@@ -103,10 +103,10 @@ describe("offline plan (npm start)", () => {
         assert.ok((JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as PlanReport).configErrors.length >= 2);
     });
 
-    it("writes a report with the error to --out when the program, not the config check, refuses the stack", async () => {
+    it("writes a report with the error to --out when a stack the schema accepts is refused (a kubeconfig source without its secret)", async () => {
         const dir = tmp();
         const dev = readFileSync(join(ROOT, "stacks", "Pulumi.dev.yaml"), "utf8");
-        // The schema accepts kubernetes.source kubeconfig; the program refuses it without the secret.
+        // The schema accepts kubernetes.source kubeconfig; the program refuses it without the secret (program-error.test.ts: a provider refusing).
         writeFileSync(join(dir, "Pulumi.kc.yaml"), dev.replace("source: ambient", "source: kubeconfig"));
         const out = join(dir, "plan.json");
         const r = await plan(["--stack", "kc", "--stacks-dir", dir, "--out", out]);

@@ -123,7 +123,8 @@ async function planHead(opts: Options, limit: number): Promise<PlanReport[]> {
         const stack = opts.stacks[0]!;
         try {
             // Loaded here: the program's providers take seconds to load, which a usage error should not wait for.
-            const { runPlan } = await import("./run");
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require works with and without tsx's ESM hooks
+            const { runPlan } = require("./run") as typeof import("./run");
             return [await runPlan(stack, opts.stacksDir ? { stacksDir: opts.stacksDir } : {})];
         } catch (err) {
             // Whatever stopped it, the report says so (and --out still gets written).
