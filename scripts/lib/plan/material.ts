@@ -54,15 +54,11 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 /** Computed values worth tracing as a dependency: Azure resource ids, GUIDs, URLs. */
 const IDENTIFIER = /^\/subscriptions\/|^https?:\/\/|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
-/** Every leaf of a tree with its path parts. */
-function* leavesOf(value: unknown, at: (string | number)[] = []): Generator<[(string | number)[], unknown]> {
-    if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) yield* leavesOf(value[i], [...at, i]);
-    } else if (value !== null && typeof value === "object") {
-        for (const [k, v] of Object.entries(value)) yield* leavesOf(v, [...at, k]);
-    } else {
-        yield [at, value];
-    }
+/** Calls `fn` with every string leaf of a tree; `at` (the path parts) is built only when `fn` wants it. */
+function eachString(value: unknown, fn: (text: string, at: () => (string | number)[]) => void, parts: (string | number)[] = []): void {
+    if (typeof value === "string") fn(value, () => [...parts]);
+    else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) eachString(value[i], fn, [...parts, i]);
+    else if (value !== null && typeof value === "object") for (const k of Object.keys(value)) eachString((value as Record<string, unknown>)[k], fn, [...parts, k]);
 }
 
 /**
@@ -99,10 +95,11 @@ export class MaterialIndex {
                 addVolatile(createHash("sha256").update(v).digest("hex"), `sha256(${label})`, key);
                 addVolatile(Buffer.from(v).toString("base64"), `base64(${label})`, key);
             }
-            const inputValues = new Set([...leavesOf(r.inputs)].map(([, v]) => v).filter((v): v is string => typeof v === "string"));
-            for (const [, v] of leavesOf(r.state)) {
-                if (typeof v === "string" && v.length >= MIN_MATERIAL_LENGTH && IDENTIFIER.test(v) && !inputValues.has(v)) this.computed.push({ value: v, label: v, resource: key });
-            }
+            const inputValues = new Set<string>();
+            eachString(r.inputs, (v) => inputValues.add(v));
+            eachString(r.state, (v) => {
+                if (v.length >= MIN_MATERIAL_LENGTH && !inputValues.has(v) && IDENTIFIER.test(v)) this.computed.push({ value: v, label: v, resource: key });
+            });
             if (r.custom && r.id !== "" && !inputValues.has(r.id)) this.computed.push({ value: r.id, label: r.id, resource: key });
         }
         // Longest first, so a certificate is named before a shorter value it happens to contain.
@@ -143,8 +140,11 @@ export class MaterialIndex {
 
     /** The resources (other than `self`, and among `from` when given) whose computed values or material `text` holds. */
     sources(text: string, self: string, from?: ReadonlySet<string>): string[] {
+        if (from?.size === 0) return [];
         const out = new Set<string>();
-        for (const m of [...this.volatile, ...this.computed]) if (m.resource !== self && (!from || from.has(m.resource)) && text.includes(m.value)) out.add(m.resource);
+        for (const list of [this.volatile, this.computed]) {
+            for (const m of list) if (m.resource !== self && (!from || from.has(m.resource)) && !out.has(m.resource) && text.includes(m.value)) out.add(m.resource);
+        }
         return [...out].sort();
     }
 }
@@ -197,7 +197,7 @@ export function showInputs(resource: RecordedResource, index: MaterialIndex): Sh
     };
     const walk = (value: unknown, parts: (string | number)[]): unknown => {
         if (isSecretEnvelope(value)) {
-            for (const [at, leaf] of leavesOf(value.value, parts)) if (typeof leaf === "string") note(at, leaf);
+            eachString(value.value, (leaf, at) => note(at(), leaf), parts);
             return redactSecret(revealSecrets(value.value), index, allowed(parts));
         }
         if (Array.isArray(value)) return value.map((v, i) => walk(v, [...parts, i]));

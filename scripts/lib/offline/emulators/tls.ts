@@ -77,7 +77,21 @@ function subjectKeyId(publicKey: KeyObject): string {
     return createHash("sha1").update(raw).digest("hex");
 }
 
-async function importSigningKey(privateKeyPem: string, what: string): Promise<SigningKey> {
+/** Keys already imported, by PEM: a CA key signs every leaf of its hierarchy. */
+const signingKeys = new Map<string, Promise<SigningKey>>();
+
+function importSigningKey(privateKeyPem: string, what: string): Promise<SigningKey> {
+    let key = signingKeys.get(privateKeyPem);
+    if (!key) {
+        key = importSigningKeyUncached(privateKeyPem, what);
+        // A PEM that does not parse is refused every time, with the caller's wording.
+        key.catch(() => signingKeys.delete(privateKeyPem));
+        signingKeys.set(privateKeyPem, key);
+    }
+    return key;
+}
+
+async function importSigningKeyUncached(privateKeyPem: string, what: string): Promise<SigningKey> {
     let key: KeyObject;
     try {
         key = createPrivateKey(privateKeyPem);
