@@ -80,7 +80,8 @@ describe("plan --base <ref> in a temporary git repository", () => {
         assert.ok(order.every((i) => i > 0));
         assert.match(md, /\| User "Alice" \(`[0-9a-f-]{36}`\) \| payments \| write \| admin \| ⬆️ gains \|/);
         assert.match(md, /### `extra`: ✅ the plan passes \(base: no such stack\)/);
-        assert.match(md, /<details>\n<summary>input changes of/);
+        // A whole new stack: its resources in a collapsed list.
+        assert.match(md, /### `extra`[\s\S]*<details>\n<summary>\d+ resources to create<\/summary>\n\n- ➕ create /);
         assert.doesNotMatch(md, /PRIVATE KEY|8Q~/);
         assert.equal(git("worktree", "list", "--porcelain").match(/^worktree /gm)?.length, 1);
     });

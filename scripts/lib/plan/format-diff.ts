@@ -136,9 +136,9 @@ export function formatDiffMarkdown(d: PlanDiff): string[] {
     const r = d.resources;
     const changeList = (x: ResourceChange) => resourceLines(x).map((l) => `  - ${md(l)}`);
     section(3, [
-        ...r.created.map((x) => `- ➕ create ${md(x.type)} ${code(x.name)}`),
-        ...r.deleted.map((x) => `- ➖ delete ${md(x.type)} ${code(x.name)}`),
-        ...r.replaced.flatMap((x) => [`- 🔁 replace ${md(x.type)} ${code(x.name)}: ${md(x.replacedBecause?.join("; ") ?? "")}`]),
+        ...collapsible(`${r.created.length} resources to create`, r.created.map((x) => `- ➕ create ${md(x.type)} ${code(x.name)}`)),
+        ...collapsible(`${r.deleted.length} resources to delete`, r.deleted.map((x) => `- ➖ delete ${md(x.type)} ${code(x.name)}`)),
+        ...collapsible(`${r.replaced.length} resources to replace`, r.replaced.map((x) => `- 🔁 replace ${md(x.type)} ${code(x.name)}: ${md(x.replacedBecause?.join("; ") ?? "")}`)),
         ...collapsible(
             `input changes of ${r.replaced.length + r.updated.length} resources`,
             [...r.replaced, ...r.updated].flatMap((x) => [`- ${r.replaced.includes(x) ? "🔁" : "✏️"} ${md(x.type)} ${code(x.name)}`, ...changeList(x)]),
