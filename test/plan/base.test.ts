@@ -1,13 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { promisify } from "node:util";
 import type { PlanDiff } from "../../scripts/lib/plan/diff";
+import { runPlanScript } from "./support/run-plan";
 
-const run = promisify(execFile);
 const ROOT = join(__dirname, "..", "..");
 
 /**
@@ -18,15 +17,7 @@ const ROOT = join(__dirname, "..", "..");
 describe("plan --base <ref> in a temporary git repository", () => {
     let repo: string;
     const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" });
-    const plan = async (args: string[]) => {
-        try {
-            const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", join(repo, "scripts", "plan.ts"), ...args], { cwd: repo, maxBuffer: 64 * 1024 * 1024 });
-            return { code: 0, stdout, stderr };
-        } catch (err) {
-            const e = err as { code: number; stdout: string; stderr: string };
-            return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-        }
-    };
+    const plan = (args: string[]) => runPlanScript(repo, args);
     const baseTrees = () => readdirSync(tmpdir()).filter((d) => d.startsWith("temporal-azure-base-"));
 
     before(() => {

@@ -1,25 +1,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import type { PlanReport } from "../../scripts/lib/plan/run";
+import { runPlanScript } from "./support/run-plan";
 
-const run = promisify(execFile);
 const ROOT = join(__dirname, "..", "..");
 
 /** Runs the main job exactly as the README's quick start does, in a child process. */
-async function plan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-        const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), ...args], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
-        return { code: 0, stdout, stderr };
-    } catch (err) {
-        const e = err as { code: number; stdout: string; stderr: string };
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-}
+const plan = (args: string[]) => runPlanScript(ROOT, args);
 
 /** The real npm, its stdout redirected to a file as a shell's `> file` does, in an environment without this test run's npm variables. */
 function npmToFile(args: string[], file: string): Promise<{ code: number; stderr: string }> {
