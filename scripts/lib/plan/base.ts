@@ -1,5 +1,6 @@
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -63,13 +64,28 @@ function run(cmd: string, args: string[], cwd: string, log: (line: string) => vo
 }
 
 /**
+ * The folder of the base's worktree: the same one for every diff of a repository, because tsx caches
+ * its TypeScript transforms by file path (a fresh path costs about a second of the base's plan); a
+ * fresh one when that is taken (another diff running, or one that was killed).
+ */
+function baseFolder(root: string): string {
+    const stable = join(tmpdir(), `temporal-azure-base-${createHash("sha256").update(root).digest("hex").slice(0, 12)}`);
+    try {
+        mkdirSync(stable);
+        return stable;
+    } catch {
+        return mkdtempSync(join(tmpdir(), "temporal-azure-base-"));
+    }
+}
+
+/**
  * Checks `ref` out into a temporary worktree of the repository at `root`. Its node_modules is a link
  * to `root`'s when both package-lock.json files are identical (same packages, no install), and a
  * fresh `npm ci` otherwise.
  */
 export async function checkoutBase(root: string, ref: string, log: (line: string) => void): Promise<BaseTree> {
     const commit = await resolveRef(root, ref);
-    const tmp = mkdtempSync(join(tmpdir(), "temporal-azure-base-"));
+    const tmp = baseFolder(root);
     const dir = join(tmp, "tree");
     const dispose = async () => {
         try {
