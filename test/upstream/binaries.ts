@@ -12,4 +12,6 @@ export const UPSTREAM_BINARIES = {
     temporalServer: { name: "temporal-server", pkg: "go.temporal.io/server/cmd/server" },
     /** The GitHub Actions workflow linter the workflow tests run: a module of its own (test/workflows), so it moves none of the server's versions. */
     actionlint: { name: "actionlint", pkg: "github.com/rhysd/actionlint/cmd/actionlint", moduleDir: join(__dirname, "..", "workflows") },
+    /** The authorization oracle (./oracle): v1.31.2's own claim mapper, key provider, authorizer and interceptor, one call per stdin line. */
+    authorizationOracle: { name: "temporal-authz-oracle", pkg: "./oracle" },
 } as const satisfies Record<string, GoBinarySpec>;
