@@ -1,6 +1,7 @@
 import type { ConfigIssue, ConfigRule } from "../config/issues";
 import type { StackConfig } from "../config/schema";
-import { parsePermissions, type Finding } from "../../policies/claims/permissions";
+import type { AccessConfig } from "../config/identity";
+import { isAccessMapError, parsePermissions, type Finding } from "../../policies/claims/permissions";
 import { ROLE_WORDS, Role, SYSTEM_SCOPE } from "../../policies/claims/roles";
 import { grantPrincipal, type Principal } from "./access";
 
@@ -9,21 +10,31 @@ export const APP_ROLE_VALUE_MAX = 120;
 
 const show = (v: string): string => JSON.stringify(v);
 
-/** What the author most likely meant, as a permission the server and Entra both take literally. */
-function suggestion(value: string, declared: string[]): string {
+/**
+ * The namespace a permission's author meant (before the colon, trimmed; any spelling of the
+ * cluster scope is the cluster scope), or undefined when there is no colon to tell.
+ */
+function intendedNamespace(value: string): string | undefined {
     const colon = value.indexOf(":");
-    const rawNs = colon < 0 ? value : value.slice(0, colon);
+    if (colon < 0) return undefined;
+    const ns = value.slice(0, colon).trim();
+    return ns.toLowerCase() === SYSTEM_SCOPE || ns.toLowerCase() === "system" ? SYSTEM_SCOPE : ns;
+}
+
+/** What the author most likely meant, as a permission the server and Entra both take literally. */
+function suggestion(value: string, declared: readonly string[]): string {
+    const colon = value.indexOf(":");
     const rawWord = colon < 0 ? "" : value.slice(colon + 1);
-    let ns = rawNs.trim();
-    if (ns.toLowerCase() === SYSTEM_SCOPE || ns.toLowerCase() === "system") ns = SYSTEM_SCOPE;
-    if (ns === "") ns = declared.length === 1 ? declared[0]! : "<namespace>";
+    let ns = intendedNamespace(value) ?? value.trim();
+    if (ns === "") ns = declared.length === 1 ? (declared[0] as string) : "<namespace>";
     const word = rawWord.trim().toLowerCase();
+    // ROLE_WORDS has no prototype: "constructor" is not a role word.
     if (word !== "worker" && ROLE_WORDS[word] !== undefined) return show(`${ns}:${word}`);
     return `${show(`${ns}:read`)}, ${show(`${ns}:write`)} or ${show(`${ns}:admin`)}`;
 }
 
 /** A finding of the bundled validator, as an error naming the fix. */
-function findingMessage(finding: Finding, value: string, declared: string[]): string {
+function findingMessage(finding: Finding, value: string, declared: readonly string[]): string {
     // Findings that already name the replacement end with it; the others get one.
     if (/write "/.test(finding.message) || finding.code === "worker-without-write") return finding.message;
     if (finding.code === "role-case") {
@@ -33,46 +44,68 @@ function findingMessage(finding: Finding, value: string, declared: string[]): st
     return `${finding.message}; write ${suggestion(value, declared)}`;
 }
 
+export interface PermissionCheckOptions {
+    /** The namespaces the access map declares; when given, a permission on another one is an error. */
+    declared?: readonly string[];
+    /** Parse as the server does with this permissionsRegex (the stack's release sets none). */
+    permissionsRegex?: string;
+}
+
 /**
- * Every permission of the access map must mean, to server 1.31's default claim mapper, exactly the
- * namespace and role its author intended; anything the server would skip or mis-file is an error
- * here, at preview, instead of a silent "Request unauthorized" later.
+ * Every problem of one app-role value, all at once, as messages naming the fix: what the server
+ * would skip or mis-file (isAccessMapError: a role word not in lower case counts, because Entra
+ * compares app role values exactly), a value longer than Entra allows, and a namespace the access
+ * map does not declare. The plan's access-map rule and `npm run claims -- check` both use this, so
+ * they agree on what is an error.
  */
-const permissionRule: ConfigRule = (cfg) => {
+export function permissionValueProblems(value: string, options: PermissionCheckOptions = {}): string[] {
+    const declared = options.declared ?? [];
+    const parsed = parsePermissions([value], options.permissionsRegex ? { permissionsRegex: options.permissionsRegex } : {});
+    const out = parsed.findings.filter((f) => f.code !== "worker-without-write" && f.index !== undefined && isAccessMapError(f)).map((f) => findingMessage(f, value, declared));
+    if (value.length > APP_ROLE_VALUE_MAX) {
+        out.push(`${show(value)} is ${value.length} characters long, but Entra ID app role values are at most ${APP_ROLE_VALUE_MAX}: use a shorter namespace name`);
+    }
+    const namespace = intendedNamespace(value);
+    if (options.declared !== undefined && namespace !== undefined && namespace !== "" && namespace !== SYSTEM_SCOPE && !declared.includes(namespace)) {
+        out.push(`${show(value)} names Temporal namespace ${show(namespace)}, which access.namespaces does not declare (${declared.join(", ")}): declare it or fix the name`);
+    }
+    return out;
+}
+
+/**
+ * Every permission of an access map must mean, to server 1.31's default claim mapper, exactly the
+ * namespace and role its author intended; anything the server would skip or mis-file is an error,
+ * at preview, instead of a silent "Request unauthorized" later. Every problem of a value is
+ * reported in the same run. (`npm run claims -- check --stack` prints exactly these.)
+ */
+export function accessPermissionIssues(access: Pick<AccessConfig, "namespaces" | "grants">): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
-    const declared = cfg.access.namespaces.map((n) => n.name);
+    const declared = access.namespaces.map((n) => n.name);
     const perPrincipal = new Map<string, string[]>();
-    for (const grant of cfg.access.grants) {
+    for (const grant of access.grants) {
         const p = grantPrincipal(grant);
         perPrincipal.set(p.key, [...(perPrincipal.get(p.key) ?? []), ...grant.permissions]);
     }
 
-    cfg.access.grants.forEach((grant, g) => {
+    access.grants.forEach((grant, g) => {
         const principal = grantPrincipal(grant);
         // Worker findings depend on the principal's other permissions: a worker role is fine next to write.
         const together = parsePermissions(perPrincipal.get(principal.key) ?? []).findings.filter((f) => f.code === "worker-without-write");
         grant.permissions.forEach((value, k) => {
             const path = `access.grants[${g}].permissions[${k}]`;
             const at = (message: string) => issues.push({ path, message: `${principal.label}: ${message}` });
-            const parsed = parsePermissions([value]);
-            const findings = parsed.findings.filter((f) => f.code !== "worker-without-write");
-            for (const f of findings) at(findingMessage(f, value, declared));
-            if (value.length > APP_ROLE_VALUE_MAX) {
-                at(`${show(value)} is ${value.length} characters long, but Entra ID app role values are at most ${APP_ROLE_VALUE_MAX}: use a shorter namespace name`);
-            }
-            if (findings.length > 0) return;
-            const namespace = Object.keys(parsed.namespaces)[0];
-            if (namespace !== undefined && !declared.includes(namespace)) {
-                at(`${show(value)} names Temporal namespace ${show(namespace)}, which access.namespaces does not declare (${declared.join(", ")}): declare it or fix the name`);
-                return;
-            }
-            const scope = namespace ?? SYSTEM_SCOPE;
+            const problems = permissionValueProblems(value, { declared });
+            for (const message of problems) at(message);
+            if (problems.length > 0) return;
+            const scope = intendedNamespace(value) ?? SYSTEM_SCOPE;
             const lonelyWorker = together.find((f) => f.namespace === scope);
             if (value.slice(value.indexOf(":") + 1) === "worker" && lonelyWorker) at(lonelyWorker.message);
         });
     });
     return issues;
-};
+}
+
+const permissionRule: ConfigRule = (cfg) => accessPermissionIssues(cfg.access);
 
 /** Hex digits and hyphens only, long enough to be meant as an object id rather than a name. */
 const GUID_LIKE = /^[{(]?[0-9a-f-]+[})]?$/i;

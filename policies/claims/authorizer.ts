@@ -1,3 +1,4 @@
+import { distance as levenshtein } from "fastest-levenshtein";
 import apiAccess from "./api-access.json";
 import { Role, SYSTEM_SCOPE, roleNames, type Claims } from "./roles";
 
@@ -49,6 +50,25 @@ const PREFIX = {
 export const API_ACCESS: readonly MethodAccess[] = (apiAccess as { methods: MethodAccess[] }).methods;
 export const API_ACCESS_SERVER_VERSION: string = (apiAccess as { serverVersion: string }).serverVersion;
 
+/** The gRPC methods the frontend serves, those whose request carries a namespace, and the streams (from the server's service descriptors). */
+export const FRONTEND_METHODS: { readonly grpc: readonly string[]; readonly withNamespace: readonly string[]; readonly streams: readonly string[] } = (
+    apiAccess as { frontend: { grpc: string[]; withNamespace: string[]; streams: string[] } }
+).frontend;
+const GRPC_METHODS: ReadonlySet<string> = new Set(FRONTEND_METHODS.grpc);
+const WITH_NAMESPACE: ReadonlySet<string> = new Set(FRONTEND_METHODS.withNamespace);
+const STREAMS: ReadonlySet<string> = new Set(FRONTEND_METHODS.streams);
+
+/**
+ * How the frontend receives a call, which decides what the server checks:
+ * - "unary": the unary interceptor; the audience mapper's audience is checked, the namespace is the
+ *   request message's;
+ * - "stream": the stream interceptor; no request exists at stream start, so the claim mapper gets an
+ *   EMPTY audience (the audience check is skipped) and the authorizer an empty namespace;
+ * - "nexus": the Nexus HTTP handlers (NexusService); an empty audience too ("TODO: support audience
+ *   getter" in v1.31.2), and the namespace the request targets.
+ */
+export type CallKind = "unary" | "stream" | "nexus";
+
 const byService = new Map<string, Map<string, MethodAccess>>();
 const byShortName = new Map<string, string[]>();
 for (const m of API_ACCESS) {
@@ -58,7 +78,7 @@ for (const m of API_ACCESS) {
     if (!byService.has(prefix)) byService.set(prefix, new Map());
     byService.get(prefix)?.set(name, m);
 }
-for (const api of [...API_ACCESS.map((m) => m.api), ...HEALTH_CHECK_APIS]) {
+for (const api of [...API_ACCESS.map((m) => m.api), ...HEALTH_CHECK_APIS, ...FRONTEND_METHODS.grpc]) {
     const name = api.slice(api.lastIndexOf("/") + 1);
     const list = byShortName.get(name) ?? [];
     if (!list.includes(api)) list.push(api);
@@ -84,17 +104,61 @@ export function methodAccess(fullApiName: string): MethodAccess | undefined {
     return undefined;
 }
 
-/** A full method path for `apiName`: itself when it starts with "/", else the one known method it names. */
-export function resolveApiName(apiName: string): { api: string; shortened: boolean } | { error: string } {
+/** How the frontend receives a call to `fullApiName`; undefined when it serves no such path (gRPC answers Unimplemented before any authorization). */
+export function callKind(fullApiName: string): CallKind | undefined {
+    if (fullApiName.startsWith(PREFIX.nexus)) return byService.get(PREFIX.nexus)?.has(fullApiName.slice(PREFIX.nexus.length)) ? "nexus" : undefined;
+    if (STREAMS.has(fullApiName)) return "stream";
+    return GRPC_METHODS.has(fullApiName) ? "unary" : undefined;
+}
+
+/**
+ * Whether the server authorizes a call to `fullApiName` on the namespace it targets: unary methods
+ * whose request message has a "namespace" field, and Nexus calls. Every other call (cluster methods,
+ * health checks, streams) is authorized on namespace "", whatever the caller meant.
+ */
+export function carriesNamespace(fullApiName: string): boolean {
+    return WITH_NAMESPACE.has(fullApiName) || callKind(fullApiName) === "nexus";
+}
+
+/**
+ * A full method path for `apiName`: itself when it starts with "/", else the one method of the
+ * server's table or the frontend's gRPC services it names ("StartWorkflowExecution",
+ * "OperatorService/ListClusters"). An unknown or ambiguous short name is an error that lists the
+ * candidates or the closest names.
+ */
+export function resolveApiName(apiName: string): { api: string; shortened: boolean } | { error: string; suggestions: string[] } {
     if (apiName.startsWith("/")) return { api: apiName, shortened: false };
     const slash = apiName.lastIndexOf("/");
     const name = apiName.slice(slash + 1);
     const candidates = (byShortName.get(name) ?? []).filter((full) => slash < 0 || full.endsWith(`/${apiName}`) || full.endsWith(`.${apiName}`));
     if (candidates.length === 1) return { api: candidates[0] as string, shortened: true };
-    if (candidates.length > 1) return { error: `"${apiName}" names several methods (${candidates.join(", ")}): give the full method path` };
+    if (candidates.length > 1) {
+        const services = candidates.map((c) => c.slice(c.lastIndexOf(".", c.lastIndexOf("/")) + 1));
+        return { error: `"${apiName}" names ${candidates.length} methods (${candidates.join(", ")}): say which, e.g. ${services.map((s) => JSON.stringify(s)).join(" or ")}`, suggestions: services };
+    }
+    const suggestions = closestMethodNames(name);
+    const hint = suggestions.length ? `did you mean ${suggestions.map((s) => JSON.stringify(s)).join(" or ")}? ` : "";
     return {
-        error: `"${apiName}" is not a method of the server's table; give the full gRPC method path (AdminService methods are /temporal.server.api.adminservice.v1.AdminService/<Method>)`,
+        error: `"${apiName}" is not a method of the server's table or of the frontend's gRPC services: ${hint}Give a method name or its full gRPC path (/temporal.api.workflowservice.v1.WorkflowService/<Method>)`,
+        suggestions,
     };
+}
+
+/** Known method names closest to `name`: the same in another case, else the nearest by edit distance, else those containing it (at most three). */
+function closestMethodNames(name: string): string[] {
+    const lower = name.toLowerCase();
+    const names = [...byShortName.keys()];
+    const exact = names.filter((n) => n.toLowerCase() === lower);
+    if (exact.length) return exact;
+    const scored = names.map((n) => ({ n, d: levenshtein(lower, n.toLowerCase()) })).filter(({ n, d }) => d <= Math.max(2, Math.floor(n.length / 4)));
+    const best = Math.min(...scored.map((x) => x.d));
+    const near = scored.filter((x) => x.d === best).map((x) => x.n);
+    if (near.length) return near.sort().slice(0, 3);
+    if (lower.length < 4) return [];
+    return names
+        .filter((n) => n.toLowerCase().includes(lower))
+        .sort((a, b) => a.length - b.length || a.localeCompare(b))
+        .slice(0, 3);
 }
 
 const has = (bits: number): string => (bits === 0 ? "none" : `${roleNames(bits)} (${bits})`);

@@ -1,4 +1,4 @@
-import { accessDetails, type AccessMatrix } from "./authorizer";
+import { accessDetails, authorize, type AccessMatrix } from "./authorizer";
 import { ClaimsError, type ClaimsErrorCode } from "./errors";
 import { createClaimMapper, type ClaimMapper, type ClaimMapperOptions } from "./mapper";
 import { parsePermissions, type Finding } from "./permissions";
@@ -36,8 +36,25 @@ export interface ExplainReport {
     access?: AccessMatrix;
     /** The authorizer's reason for each access level not reached. */
     denials: string[];
+    /**
+     * Set when unary calls reject the token for its audience but the calls that check no audience
+     * accept it: the server's stream interceptor and its Nexus HTTP handlers hand the mapper an
+     * empty audience. What the token opens there.
+     */
+    withoutAudienceCheck?: {
+        claims: Claims;
+        /** AdminService/StreamWorkflowReplicationMessages (cluster admin). */
+        replicationStream: "allow" | "deny";
+        /** Nexus DispatchByNamespaceAndTaskQueue, per namespace of the token. */
+        nexus: Record<string, "allow" | "deny">;
+        reason: string;
+    };
     notes: string[];
 }
+
+/** The streaming call a v1.31.2 frontend serves (cluster admin), and a Nexus call (namespace write): both skip the audience check. */
+export const REPLICATION_STREAM = "/temporal.server.api.adminservice.v1.AdminService/StreamWorkflowReplicationMessages";
+const NEXUS_DISPATCH = "/temporal.api.nexusservice.v1.NexusService/DispatchByNamespaceAndTaskQueue";
 
 const GRAPH = ["00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com", "https://graph.microsoft.com/"];
 
@@ -107,9 +124,25 @@ export async function explain(token: string, options: ExplainOptions): Promise<E
         report.denials = details.denials;
     } else if (report.error) {
         const none: AccessMatrix = { cluster: "none", namespaces: {} };
-        for (const ns of namespaces) none.namespaces[ns] = "none";
+        for (const ns of namespaces) Object.defineProperty(none.namespaces, ns, { value: "none", enumerable: true, writable: true, configurable: true });
         report.access = none;
         report.denials = [`every call, even a health check: the claim mapper rejects the token (${report.error.code}), and the server answers "PermissionDenied: Request unauthorized"`];
+    }
+
+    if (settings.audience !== undefined && token !== "" && inspection.errors.some((e) => e.code === "audience-mismatch")) {
+        const unchecked = await mapper.inspect({ authorization: authorizationFor(token), call: "stream" });
+        if (unchecked.claims && unchecked.errors.length === 0) {
+            const claims = unchecked.claims;
+            const replicationStream = authorize(claims, { apiName: REPLICATION_STREAM, namespace: "" }).decision;
+            const nexus: Record<string, "allow" | "deny"> = {};
+            for (const ns of Object.keys(claims.namespaces)) {
+                Object.defineProperty(nexus, ns, { value: authorize(claims, { apiName: NEXUS_DISPATCH, namespace: ns }).decision, enumerable: true, writable: true, configurable: true });
+            }
+            const opened = [replicationStream === "allow" ? "AdminService/StreamWorkflowReplicationMessages (it is a system admin)" : "", ...Object.entries(nexus).filter(([, d]) => d === "allow").map(([ns]) => `Nexus calls on namespace ${JSON.stringify(ns)}`)].filter((x) => x !== "");
+            const reason = `every unary call rejects this token for its audience, but the server checks no audience on streaming calls (its stream interceptor has no request at stream start and passes an empty audience) nor on Nexus HTTP calls: there the token is accepted${opened.length ? `, and it opens ${opened.join(", ")}` : ", though it opens nothing there"}`;
+            report.withoutAudienceCheck = { claims, replicationStream, nexus, reason };
+            report.notes.push(reason);
+        }
     }
 
     if (inspection.keyRefetched && inspection.key) {
@@ -167,6 +200,12 @@ export function formatExplain(report: ExplainReport): string {
         out.push("access:");
         out.push(`  cluster: ${report.access.cluster}`);
         for (const [ns, level] of Object.entries(report.access.namespaces)) out.push(`  ${JSON.stringify(ns)}: ${level}`);
+    }
+    if (report.withoutAudienceCheck) {
+        const w = report.withoutAudienceCheck;
+        out.push("without the audience check (streams, Nexus HTTP calls): ACCEPTED");
+        out.push(`  StreamWorkflowReplicationMessages: ${w.replicationStream}`);
+        for (const [ns, d] of Object.entries(w.nexus)) out.push(`  Nexus on ${JSON.stringify(ns)}: ${d}`);
     }
     if (report.findings.length) {
         out.push("findings:");

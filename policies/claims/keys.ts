@@ -1,7 +1,8 @@
 import { createPublicKey, type KeyObject, type VerifyKeyObjectInput } from "node:crypto";
 import type { JSONWebKeySet } from "jose";
 import { ClaimsError } from "./errors";
-import { goDecodeSegment } from "./token";
+import { lookupTable } from "./roles";
+import { goDecodeSegment, goTrimSpace } from "./token";
 
 /**
  * Where the claim mapper gets its verification keys: a local JWK set, or JWKS URLs fetched over
@@ -109,7 +110,7 @@ const DEFAULTS = {
     maxJwksBytes: 512 * 1024,
 };
 
-const CURVE_BITS: Readonly<Record<string, number>> = { "P-256": 256, "P-384": 384, "P-521": 521 };
+const CURVE_BITS: Readonly<Record<string, number>> = lookupTable({ "P-256": 256, "P-384": 384, "P-521": 521 });
 
 /** The smallest RSA modulus Go's crypto/rsa verifies with (Go 1.24+; the server is built with Go 1.26). */
 const GO_RSA_MIN_BITS = 1024;
@@ -207,7 +208,7 @@ export function normalizeUris(jwksUri: string | string[] | undefined): string[] 
     const uris: string[] = [];
     for (const u of list) {
         if (typeof u !== "string") throw bad(`jwksUri entries must be strings (got ${describe(u)})`);
-        if (u.trim() === "") continue;
+        if (goTrimSpace(u) === "") continue;
         let url: URL;
         try {
             url = new URL(u);

@@ -3,13 +3,14 @@ import type { JSONWebKeySet } from "jose";
 import { entraEndpoints } from "./entra";
 import { ClaimsError } from "./errors";
 import { createKeySource, type KeySource, type KeySourceOptions, type KeyType, type VerificationKey } from "./keys";
+import type { CallKind } from "./authorizer";
 import { compilePermissionsPattern, foldPermissions, type PermissionsPattern } from "./permissions";
-import type { Claims } from "./roles";
+import { lookupTable, type Claims } from "./roles";
 import * as token from "./token";
 import type { JsonObject } from "./token";
 
 // Bound once: a bundler's export getters (tsx, esbuild) are not free on the hot path.
-const { GOLANG_JWT_METHODS, goDecodeJsonObject, goDecodeSegment, goString, goTimeClaim, goVerifyAudience, splitCompact } = token;
+const { GOLANG_JWT_METHODS, goDecodeJsonObject, goDecodeSegment, goString, goTimeClaim, goTrimSpace, goVerifyAudience, splitCompact } = token;
 
 /**
  * The server's default JWT claim mapper (server 1.31.2, golang-jwt v4.5.2), plus an Entra ID profile.
@@ -51,7 +52,10 @@ export interface ClaimMapperOptions extends Omit<KeySourceOptions, "jwks" | "jwk
     tenantId?: string;
     /** Profile "entra": also accept v1 tokens (issuer https://sts.windows.net/<tenant>/, ver "1.0"). */
     acceptV1?: boolean;
-    /** Tokens longer than this many bytes are refused before any parsing (default 32 KiB). */
+    /**
+     * Refuse authorization headers longer than this many bytes before any parsing (default: no
+     * limit, as the server: gRPC accepts header lists up to 16 MiB, and the server any token in them).
+     */
     maxTokenBytes?: number;
     /** A key source to share between mappers (instead of `jwks` / `jwksUri`). */
     keySource?: KeySource;
@@ -62,6 +66,12 @@ export interface ClaimMapperOptions extends Omit<KeySourceOptions, "jwks" | "jwk
 export interface AuthInfo {
     /** The value of the gRPC `authorization` header, e.g. "Bearer eyJ...". */
     authorization?: string;
+    /**
+     * How the call arrives (default "unary"). Only unary calls get the configured audience: the
+     * server's stream interceptor and its Nexus HTTP handlers hand the mapper an EMPTY audience, so
+     * on "stream" and "nexus" calls the audience is not checked at all.
+     */
+    call?: CallKind;
 }
 
 /** Everything one verification learned, for `explain`. */
@@ -103,11 +113,11 @@ export interface MapperSettings {
     maxTokenBytes: number;
 }
 
-const DEFAULT_MAX_TOKEN_BYTES = 32 * 1024;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Microsoft Graph's application id and resource URLs: a token for Graph is never a token for Temporal. */
 const GRAPH_AUDIENCES = new Set(["00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com", "https://graph.microsoft.com/"]);
-const ALG_KEY_TYPE: Readonly<Record<string, KeyType>> = { RS256: "RSA", ES256: "EC" };
+/** The algs the server's key provider supports; keyed by the token's `alg`, so without a prototype. */
+const ALG_KEY_TYPE: Readonly<Record<string, KeyType>> = lookupTable<KeyType>({ RS256: "RSA", ES256: "EC" });
 const HEADER_CACHE_MAX = 256;
 
 interface ParsedHeader {
@@ -132,11 +142,11 @@ function settingsFrom(options: ClaimMapperOptions): { settings: MapperSettings; 
     } catch (e) {
         throw err("invalid-options", (e as Error).message);
     }
-    const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-    if (!Number.isInteger(maxTokenBytes) || maxTokenBytes <= 0) throw err("invalid-options", `maxTokenBytes must be a positive integer (got ${String(options.maxTokenBytes)})`);
+    const maxTokenBytes = options.maxTokenBytes ?? Infinity;
+    if (options.maxTokenBytes !== undefined && (!Number.isInteger(maxTokenBytes) || maxTokenBytes <= 0)) throw err("invalid-options", `maxTokenBytes must be a positive integer (got ${String(options.maxTokenBytes)})`);
     if (options.audience !== undefined && typeof options.audience !== "string") throw err("invalid-options", "audience must be a string");
-    // The server checks the audience only when it is not blank, and then compares it untrimmed.
-    const audience = options.audience !== undefined && options.audience.trim() !== "" ? options.audience : undefined;
+    // The server checks the audience only when strings.TrimSpace leaves something, and then compares it untrimmed.
+    const audience = options.audience !== undefined && goTrimSpace(options.audience) !== "" ? options.audience : undefined;
     let tenantId: string | undefined;
     let jwksUri = options.jwksUri;
     if (profile === "entra") {
@@ -324,11 +334,11 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
         }
     }
 
-    async function run(authorization: string | undefined, inspection: TokenInspection | undefined): Promise<Claims> {
+    async function run(authorization: string | undefined, call: CallKind | undefined, inspection: TokenInspection | undefined): Promise<Claims> {
         if (authorization === undefined || authorization === "") return { subject: "", system: 0, namespaces: Object.create(null) as Record<string, number> };
         if (typeof authorization !== "string") throw err("malformed-header", "the authorization header must be a string");
         if (authorization.length > settings.maxTokenBytes || (authorization.length * 3 > settings.maxTokenBytes && Buffer.byteLength(authorization) > settings.maxTokenBytes)) {
-            throw err("token-too-large", `the authorization header is ${Buffer.byteLength(authorization)} bytes, over maxTokenBytes (${settings.maxTokenBytes}); real access tokens are a few KiB: check what is being sent (or raise maxTokenBytes)`);
+            throw err("token-too-large", `the authorization header is ${Buffer.byteLength(authorization)} bytes, over maxTokenBytes (${settings.maxTokenBytes}), a limit of this validator's caller (the server has none): raise or drop maxTokenBytes`);
         }
         const space = authorization.indexOf(" ");
         if (space < 0) throw err("malformed-header", 'the authorization header has no space: the server expects "Bearer <jwt>"');
@@ -381,7 +391,7 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
         flag(timeError("exp", payload.exp, nowSeconds), inspection);
         flag(timeError("iat", payload.iat, nowSeconds), inspection);
         flag(timeError("nbf", payload.nbf, nowSeconds), inspection);
-        if (settings.audience !== undefined && !goVerifyAudience(payload.aud, settings.audience)) {
+        if (settings.audience !== undefined && (call === undefined || call === "unary") && !goVerifyAudience(payload.aud, settings.audience)) {
             flag(audienceError(payload.aud, settings.audience), inspection);
         }
         let sub = payload.sub;
@@ -405,11 +415,11 @@ export function createClaimMapper(options: ClaimMapperOptions): ClaimMapper {
     }
 
     return {
-        getClaims: (authInfo) => run(authInfo?.authorization, undefined),
+        getClaims: (authInfo) => run(authInfo?.authorization, authInfo?.call, undefined),
         async inspect(authInfo) {
             const inspection: TokenInspection = { errors: [], signatureVerified: false, keyRefetched: false, notes: [] };
             try {
-                inspection.claims = await run(authInfo?.authorization, inspection);
+                inspection.claims = await run(authInfo?.authorization, authInfo?.call, inspection);
             } catch (e) {
                 if (!(e instanceof ClaimsError)) throw e;
                 if (!inspection.errors.includes(e)) inspection.errors.unshift(e);

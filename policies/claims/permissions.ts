@@ -1,4 +1,4 @@
-import { GoRegexpError, translateGoRegexp } from "./go-regexp";
+import { compileGoRegexp, GoRegexpError, type GoRegexp } from "./go-regexp";
 import { ROLE_WORDS, Role, SYSTEM_SCOPE } from "./roles";
 
 /**
@@ -53,6 +53,17 @@ export interface ParseOptions {
 const show = (v: unknown): string => JSON.stringify(v);
 
 /**
+ * Whether a finding is an error for a value an access map declares (the stack's rules and
+ * `npm run claims -- check` agree on this): everything the server skips or mis-files, and a role
+ * word not in lower case, which the server folds but Entra ID, comparing app role values exactly,
+ * would make a second role. The other notes (a permissionsRegex the server ignores) are not errors
+ * of the value.
+ */
+export function isAccessMapError(finding: Finding): boolean {
+    return finding.effect !== "note" || finding.code === "role-case";
+}
+
+/**
  * Go's `strings.ToLower`, which the server applies to role words. It maps rune by rune with simple
  * case mapping; JavaScript's `toLowerCase` uses full mapping, which differs for one letter that can
  * fold into a role word: "İ" (U+0130) is "i" in Go but "i̇" in JavaScript.
@@ -84,7 +95,10 @@ export function roleForWord(word: string): number {
 /** The server's reading of its `permissionsRegex` setting, decided once per configuration. */
 export interface PermissionsPattern {
     /** Set when the server uses the pattern; absent when it splits at the first colon. */
-    regex?: RegExp;
+    regex?: GoRegexp;
+    /** Submatch indexes of the groups named "namespace" and "role" (the last of each name). */
+    namespaceIndex?: number;
+    roleIndex?: number;
     /** Why the server ignores the configured pattern (it falls back to the colon split and logs a warning). */
     finding?: Finding;
 }
@@ -96,32 +110,27 @@ export interface PermissionsPattern {
  */
 export function compilePermissionsPattern(permissionsRegex: string | undefined): PermissionsPattern {
     if (permissionsRegex === undefined || permissionsRegex === "") return {};
-    let translated;
+    let regex: GoRegexp;
     try {
-        translated = translateGoRegexp(permissionsRegex);
+        regex = compileGoRegexp(permissionsRegex);
     } catch (err) {
         if (err instanceof GoRegexpError && err.kind === "invalid") {
             return { finding: { code: "regex-invalid", effect: "note", message: err.message } };
         }
         throw err;
     }
-    if (!translated.groupNames.includes("namespace") || !translated.groupNames.includes("role")) {
+    const namespaceIndex = regex.groupIndex.namespace;
+    const roleIndex = regex.groupIndex.role;
+    if (!namespaceIndex || !roleIndex) {
         return {
             finding: {
                 code: "regex-missing-groups",
                 effect: "note",
-                message: 'permissionsRegex lacks the named groups "namespace" and "role": the server falls back to splitting at the first colon',
+                message: 'permissionsRegex lacks the named groups "namespace" and "role": the server logs a warning and splits permissions at the first colon',
             },
         };
     }
-    try {
-        return { regex: new RegExp(translated.source, translated.flags) };
-    } catch (err) {
-        throw new GoRegexpError(
-            `permissionsRegex: this validator could not compile its translation of the pattern (${(err as Error).message}); Go may reject it too: simplify the pattern`,
-            "unsupported",
-        );
-    }
+    return { regex, namespaceIndex, roleIndex };
 }
 
 /** Files one role under a namespace. `namespaces` has no prototype, so "__proto__" is an ordinary key. */
@@ -130,12 +139,11 @@ function grant(namespaces: Record<string, number>, namespace: string, role: numb
 }
 
 /** Splits one permission string as the server does; undefined when the server skips it. */
-function split(element: string, regex: RegExp | undefined): [namespace: string, word: string] | undefined {
-    if (regex) {
-        const m = regex.exec(element);
+function split(element: string, pattern: PermissionsPattern): [namespace: string, word: string] | undefined {
+    if (pattern.regex) {
+        const m = pattern.regex.findSubmatch(element);
         if (!m) return undefined;
-        // Go's FindStringSubmatch gives "" for a group that did not take part in the match.
-        return [m.groups?.namespace ?? "", m.groups?.role ?? ""];
+        return [m[pattern.namespaceIndex as number] ?? "", m[pattern.roleIndex as number] ?? ""];
     }
     const colon = element.indexOf(":");
     return colon < 0 ? undefined : [element.slice(0, colon), element.slice(colon + 1)];
@@ -155,7 +163,7 @@ export function foldPermissions(claim: unknown, pattern: PermissionsPattern): { 
             let namespace: string;
             let word: string;
             if (regex) {
-                const parts = split(element, regex);
+                const parts = split(element, pattern);
                 if (!parts) continue;
                 [namespace, word] = parts;
             } else {
@@ -209,7 +217,7 @@ export function parsePermissions(permissions: unknown, options: ParseOptions = {
             findings.push({ code: "not-a-string", index, value: element, effect: "ignored", message: `element ${index} (${show(element)}) is not a string: skipped` });
             return;
         }
-        const parts = split(element, regex);
+        const parts = split(element, pattern);
         if (!parts) {
             if (regex) {
                 findings.push({ code: "regex-no-match", index, value: element, effect: "ignored", message: `${show(element)} does not match permissionsRegex: skipped` });

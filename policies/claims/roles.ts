@@ -23,13 +23,21 @@ export interface Claims {
 /** The literal namespace name the server maps to `Claims.system` (since server 1.21). */
 export const SYSTEM_SCOPE = "temporal-system";
 
-/** Role words, matched case-insensitively by the server. */
-export const ROLE_WORDS: Readonly<Record<string, number>> = {
+/**
+ * A lookup table for keys that come from tokens or config: no prototype, so "constructor",
+ * "toString" or "__proto__" are simply absent instead of reaching Object.prototype.
+ */
+export function lookupTable<V>(entries: Record<string, V>): Readonly<Record<string, V>> {
+    return Object.freeze(Object.assign(Object.create(null) as Record<string, V>, entries));
+}
+
+/** Role words, matched case-insensitively by the server (a null-prototype table: see lookupTable). */
+export const ROLE_WORDS: Readonly<Record<string, number>> = lookupTable({
     read: Role.Reader,
     write: Role.Writer,
     worker: Role.Worker,
     admin: Role.Admin,
-};
+});
 
 /** "reader|writer" style rendering of a bitmask, for reports. */
 export function roleNames(bits: number): string {

@@ -1,3 +1,5 @@
+import { isUtf8 } from "node:buffer";
+
 /**
  * How golang-jwt v4.5.2 (the library server 1.31 uses) reads a compact JWT, reproduced byte for byte
  * where it decides acceptance. Written by hand because no JavaScript library reads tokens the way Go
@@ -43,22 +45,79 @@ export function splitCompact(token: string): [string, string, string] | undefine
 export type JsonObject = Record<string, unknown>;
 
 /**
- * Prefilters for a number Go's float64 decoding overflows (JSON.parse makes it Infinity): an
- * exponent >= 100, or 309+ digits. Two simple patterns: an alternation of both scans ten times slower.
+ * Prefilters for the two limits of Go's encoding/json that JSON.parse does not have. A number
+ * literal overflows float64 only with an exponent of three digits or more, or with 210+ digits
+ * before it (e.g. "2" and 300 zeros and "e8"); nesting deeper than 10,000 levels needs more than
+ * 20,000 characters. Only a text that passes a prefilter is scanned exactly (two simple patterns:
+ * an alternation of both scans ten times slower).
  */
-const BIG_EXPONENT = /[eE]\+?0*[1-9]\d\d/;
-const MANY_DIGITS = /\d{309}/;
+const BIG_EXPONENT = /[eE][+-]?0*[1-9]\d\d/;
+const MANY_DIGITS = /\d{200}/;
+/** Go's encoding/json maxNestingDepth. */
+const GO_MAX_DEPTH = 10_000;
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
-function hasInfinity(value: unknown): boolean {
-    if (typeof value === "number") return value === Infinity || value === -Infinity;
-    if (value !== null && typeof value === "object") {
-        if (Array.isArray(value)) {
-            for (const v of value) if (hasInfinity(v)) return true;
-        } else {
-            for (const k in value) if (hasInfinity((value as JsonObject)[k])) return true;
+/**
+ * Scans JSON text outside its strings, as Go's scanner meets it: the deepest nesting, and whether a
+ * number literal overflows float64 (strconv.ParseFloat fails with ErrRange where JSON.parse gives
+ * Infinity). Every literal counts, even one a later duplicate key overwrites: Go fails the decode.
+ */
+function scanLimits(text: string, checkNumbers: boolean): { depth: number; overflow: boolean } {
+    let depth = 0;
+    let max = 0;
+    let overflow = false;
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 0x22) {
+            for (i++; i < text.length; i++) {
+                const d = text.charCodeAt(i);
+                if (d === 0x5c) i++;
+                else if (d === 0x22) break;
+            }
+        } else if (c === 0x7b || c === 0x5b) {
+            if (++depth > max) max = depth;
+        } else if (c === 0x7d || c === 0x5d) {
+            depth--;
+        } else if (checkNumbers && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+            NUMBER.lastIndex = i;
+            const m = NUMBER.exec(text);
+            if (m) {
+                if (!Number.isFinite(Number(m[0]))) overflow = true;
+                i += m[0].length - 1;
+            }
         }
     }
-    return false;
+    return { depth: max, overflow };
+}
+
+/**
+ * UTF-8 decoding as Go's encoding/json does it inside strings: every byte that does not start a
+ * valid sequence becomes one U+FFFD (utf8.DecodeRune's RuneError of width 1). Node's decoder (the
+ * WHATWG one) replaces a maximal invalid subpart with ONE U+FFFD, so a truncated sequence such as
+ * E2 82 gives one replacement character in JavaScript and two in Go: a different namespace key.
+ * Written by hand because no decoder offers Go's replacement policy; valid input takes the fast path.
+ * (Outside strings an invalid byte is a syntax error either way.)
+ */
+export function goUtf8(bytes: Buffer): string {
+    if (isUtf8(bytes)) return bytes.toString("utf8");
+    let out = "";
+    let run = 0;
+    let i = 0;
+    const cont = (at: number, lo = 0x80, hi = 0xbf): boolean => at < bytes.length && (bytes[at] as number) >= lo && (bytes[at] as number) <= hi;
+    while (i < bytes.length) {
+        const b = bytes[i] as number;
+        let size = 0;
+        if (b < 0x80) size = 1;
+        else if (b >= 0xc2 && b <= 0xdf) size = cont(i + 1) ? 2 : 0;
+        else if (b >= 0xe0 && b <= 0xef) size = cont(i + 1, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf) && cont(i + 2) ? 3 : 0;
+        else if (b >= 0xf0 && b <= 0xf4) size = cont(i + 1, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+        if (size === 0) {
+            out += `${bytes.toString("utf8", run, i)}\uFFFD`;
+            i++;
+            run = i;
+        } else i += size;
+    }
+    return out + bytes.toString("utf8", run, bytes.length);
 }
 
 /** Index just past the JSON object starting at `text[start] === "{"`, or -1. */
@@ -93,9 +152,11 @@ export type GoJsonResult = { ok: true; value: JsonObject | null; trailing: boole
  * overflows float64. Text is decoded as UTF-8 with a leading BOM kept (Go rejects it).
  */
 export function goDecodeJsonObject(bytes: Buffer, strict: boolean): GoJsonResult {
-    const text = bytes.toString("utf8");
+    const text = goUtf8(bytes);
     let value: unknown;
     let trailing = false;
+    // What Go's decoder reads: the whole text (strict), or its first value (the claims).
+    let read = text;
     try {
         value = JSON.parse(text);
     } catch {
@@ -104,20 +165,33 @@ export function goDecodeJsonObject(bytes: Buffer, strict: boolean): GoJsonResult
         while (start < text.length && " \t\r\n".includes(text[start] ?? "")) start++;
         const end = text[start] === "{" ? objectEnd(text, start) : -1;
         if (end < 0) return { ok: false, reason: "is not valid JSON" };
+        read = text.slice(start, end);
         try {
-            value = JSON.parse(text.slice(start, end));
+            value = JSON.parse(read);
         } catch {
             return { ok: false, reason: "is not valid JSON" };
         }
         trailing = true;
     }
+    const numbers = BIG_EXPONENT.test(read) || (read.length >= 200 && MANY_DIGITS.test(read));
+    if (numbers || read.length > 2 * GO_MAX_DEPTH) {
+        const limits = scanLimits(read, numbers);
+        if (limits.depth > GO_MAX_DEPTH) return { ok: false, reason: `nests ${limits.depth} levels deep, over Go's limit of ${GO_MAX_DEPTH}` };
+        if (limits.overflow) return { ok: false, reason: "has a number too large for a 64-bit float" };
+    }
     if (value === null) return { ok: true, value: null, trailing, escapes: false };
     if (typeof value !== "object" || Array.isArray(value)) return { ok: false, reason: `is a JSON ${Array.isArray(value) ? "array" : typeof value}, not an object` };
-    if ((BIG_EXPONENT.test(text) || (text.length >= 309 && MANY_DIGITS.test(text))) && hasInfinity(value)) {
-        return { ok: false, reason: "has a number too large for a 64-bit float" };
-    }
-    // Lone surrogates can only come from \u escapes (Buffer decoding never produces them).
-    return { ok: true, value: value as JsonObject, trailing, escapes: text.includes("\\u") };
+    // Lone surrogates can only come from \u escapes (decoding bytes never produces them).
+    return { ok: true, value: value as JsonObject, trailing, escapes: read.includes("\\u") };
+}
+
+/** Go's unicode.IsSpace, which strings.TrimSpace trims: JavaScript's trim() differs (it trims U+FEFF, keeps U+0085). */
+const GO_SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const GO_TRIM = new RegExp(`^[${GO_SPACE}]+|[${GO_SPACE}]+$`, "g");
+
+/** Go's strings.TrimSpace. */
+export function goTrimSpace(s: string): string {
+    return s.replace(GO_TRIM, "");
 }
 
 /** Signing methods golang-jwt v4 registers; any other `alg` is "unavailable" before the allow-list applies. */

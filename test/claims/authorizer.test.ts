@@ -113,12 +113,25 @@ describe("default authorizer (reference §2)", () => {
     it("accepts an unambiguous short name and says which full name it used", () => {
         assert.deepEqual(resolveApiName("StartWorkflowExecution"), { api: `${WF}StartWorkflowExecution`, shortened: true });
         assert.deepEqual(resolveApiName("OperatorService/ListClusters"), { api: "/temporal.api.operatorservice.v1.OperatorService/ListClusters", shortened: true });
-        const r = authorize(claims(8), { apiName: "ListClusters" });
+        const r = authorize(claims(8), { apiName: "OperatorService/ListClusters" });
         assert.equal(r.decision, "allow");
-        assert.match(r.reason, /"ListClusters" was read as \/temporal\.api\.operatorservice\.v1\.OperatorService\/ListClusters/);
-        const unknown = authorize(claims(15), { apiName: "DescribeCluster" });
-        assert.equal(unknown.decision, "deny");
-        assert.match(unknown.reason, /AdminService methods are \/temporal\.server\.api\.adminservice\.v1\.AdminService\/<Method>/);
+        assert.match(r.reason, /"OperatorService\/ListClusters" was read as \/temporal\.api\.operatorservice\.v1\.OperatorService\/ListClusters/);
+        // AdminService methods the frontend serves have short names too.
+        assert.deepEqual(resolveApiName("DescribeCluster"), { api: "/temporal.server.api.adminservice.v1.AdminService/DescribeCluster", shortened: true });
+        assert.equal(authorize(claims(8), { apiName: "StreamWorkflowReplicationMessages" }).decision, "allow");
+    });
+
+    it("refuses an ambiguous or unknown short name, with the candidates or the closest names", () => {
+        const ambiguous = resolveApiName("ListClusters");
+        assert.ok("error" in ambiguous);
+        assert.deepEqual(ambiguous.suggestions, ["OperatorService/ListClusters", "AdminService/ListClusters"]);
+        const typo = resolveApiName("StartWorkflowExecutoin");
+        assert.ok("error" in typo);
+        assert.deepEqual(typo.suggestions, ["StartWorkflowExecution"]);
+        assert.match(typo.error, /did you mean "StartWorkflowExecution"\?/);
+        const lower = resolveApiName("describenamespace");
+        assert.ok("error" in lower && lower.suggestions[0] === "DescribeNamespace");
+        assert.equal(authorize(claims(15), { apiName: "NoSuchThing" }).decision, "deny");
     });
 
     it("every method of the table: the role just below the required one is denied, the required one allowed", () => {

@@ -32,7 +32,7 @@ describe("fuzz: mutated tokens", () => {
     before(async () => {
         [rs, es] = await Promise.all([makeKey("RS256", "rs"), makeKey("ES256", "es")]);
         const jwks = { keys: [rs.publicJwk, es.publicJwk] };
-        temporal = createClaimMapper({ jwks, audience: API });
+        temporal = createClaimMapper({ jwks, audience: API, maxTokenBytes: 32 * 1024 });
         entra = createClaimMapper({ jwks, profile: "entra", tenantId: TENANT, audience: API, permissionsClaimName: "roles" });
         // Fixed times keep the claims byte-identical from run to run; only the fresh keys differ.
         const now = 1_700_000_000;
