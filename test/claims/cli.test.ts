@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main, type Io } from "../../scripts/claims";
+import { EXIT, MAX_STDIN_BYTES, main, type Io } from "../../scripts/claims";
 import { makeKey, nowSeconds, signed, startJwksServer, type JwksServer, type TestKey } from "./support";
 
 const ROOT = join(__dirname, "../..");
@@ -84,7 +84,7 @@ describe("npm run claims", () => {
         const [none, swapped, unknown] = await Promise.all([cli([]), cli(["can", "StartWorkflowExecution", good, "payments", "--jwks", jwksFile]), cli(["frobnicate"])]);
         assert.equal(none.code, 2);
         assert.equal(swapped.code, 2);
-        assert.match(swapped.stderr, /the token goes first/);
+        assert.match(swapped.stderr, /the token goes on standard input/);
         assert.ok(!swapped.stderr.includes(good) && !swapped.stdout.includes(good));
         assert.equal(unknown.code, 2);
         assert.match(unknown.stderr, /unknown command "frobnicate"/);
@@ -140,10 +140,85 @@ describe("npm run claims", () => {
         const rx = await run(["check", "write:payments", "--regex", "(?P<role>\\w+):(?P<namespace>[\\w-]+)", "--json"]);
         assert.equal(rx.code, 0);
         assert.deepEqual((JSON.parse(rx.stdout) as { namespaces: unknown }).namespaces, { payments: 4 });
-        assert.equal((await run(["check", "x:read", "--regex", "\\pL"])).code, 2);
+        assert.equal((await run(["check", "x:read", "--regex", "(?P<namespace>a)(?P<role>b)(?P<namespace>c)"])).code, 2, "a pattern the validator cannot reproduce is a usage error");
         const token = await run(["check", good]);
         assert.equal(token.code, 2);
         assert.ok(!token.stderr.includes(good) && !token.stdout.includes(good));
         assert.equal((await run(["check"])).code, 2);
+    });
+    it("reads the token on standard input, and warns when it is given as an argument", async () => {
+        const piped = await run(["explain", "--jwks", jwksFile], `${good}\n`);
+        assert.equal(piped.code, 0);
+        assert.equal(piped.stderr, "");
+        const dash = await run(["can", "-", "StartWorkflowExecution", "payments", "--jwks", jwksFile], good);
+        assert.equal(dash.code, 0);
+        assert.equal(dash.stderr, "");
+        const argument = await run(["explain", good, "--jwks", jwksFile]);
+        assert.equal(argument.code, 0);
+        assert.match(argument.stderr, /^warning: the token was given as an argument, so it is visible in the process list.*pipe it on standard input/);
+        assert.ok(!argument.stderr.includes(good) && !argument.stdout.includes(good));
+        const empty = await run(["explain", "--jwks", jwksFile], "");
+        assert.equal(empty.code, 2);
+        assert.match(empty.stderr, /no token on standard input/);
+        const huge = await run(["explain", "--jwks", jwksFile], "A".repeat(MAX_STDIN_BYTES + 1));
+        assert.equal(huge.code, 2);
+        assert.match(huge.stderr, /this CLI's own limit on what it reads \(the server has none\)/);
+    });
+
+    it("exit codes: 2 for an unknown or ambiguous method (with a suggestion), 3 when the keys cannot be fetched, 1 for a real denial", async () => {
+        const typo = await run(["can", "StartWorkflowExecutoin", "payments", "--jwks", jwksFile], good);
+        assert.equal(typo.code, EXIT.usage);
+        assert.match(typo.stderr, /did you mean "StartWorkflowExecution"\?/);
+        const ambiguous = await run(["can", "ListClusters", "payments", "--jwks", jwksFile], good);
+        assert.equal(ambiguous.code, EXIT.usage);
+        assert.match(ambiguous.stderr, /"OperatorService\/ListClusters" or "AdminService\/ListClusters"/);
+        const unreachable = ["--jwks-uri", "http://127.0.0.1:1/keys", "--timeout", "2000"];
+        const can = await run(["can", "StartWorkflowExecution", "payments", ...unreachable], good);
+        assert.equal(can.code, EXIT.noVerdict, can.stdout);
+        assert.match(can.stdout, /keys-unavailable.*fail closed/);
+        const ex = await run(["explain", ...unreachable], good);
+        assert.equal(ex.code, EXIT.noVerdict);
+        const denied = await run(["can", "UpdateNamespace", "payments", "--jwks", jwksFile], good);
+        assert.equal(denied.code, EXIT.denied);
+        const unknownPath = await run(["can", "/temporal.api.workflowservice.v1.WorkflowService/NoSuchMethod", "payments", "--jwks", jwksFile], good);
+        assert.equal(unknownPath.code, EXIT.denied, "a full path is a real question: the server answers it (Unimplemented)");
+        assert.match(unknownPath.stdout, /serves no method/);
+    });
+
+    it("can and explain: a token for another audience is ALLOWED on the replication stream, and they say why", async () => {
+        const foreign = await signed(key, { sub: "intruder", aud: "some-other-app", permissions: ["temporal-system:admin"], exp: nowSeconds() + 600 });
+        const stream = await run(["can", "StreamWorkflowReplicationMessages", "-", "--jwks", jwksFile, "--audience", "api"], foreign);
+        assert.equal(stream.code, EXIT.ok, stream.stdout);
+        assert.match(stream.stdout, /^allow: StreamWorkflowReplicationMessages needs Admin \(8\) on the cluster/);
+        assert.match(stream.stdout, /streaming call: the server's stream interceptor has no request at stream start and hands the claim mapper an EMPTY audience/);
+        assert.match(stream.stdout, /Every unary call rejects this token .*this call is ALLOWED/);
+        const unary = await run(["can", "AdminService/DescribeCluster", "-", "--jwks", jwksFile, "--audience", "api"], foreign);
+        assert.equal(unary.code, EXIT.denied);
+        assert.match(unary.stdout, /audience-mismatch/);
+        const ex = await run(["explain", "--jwks", jwksFile, "--audience", "api", "--json"], foreign);
+        assert.equal(ex.code, EXIT.denied);
+        const report = JSON.parse(ex.stdout) as { error: { code: string }; withoutAudienceCheck: { replicationStream: string } };
+        assert.equal(report.error.code, "audience-mismatch");
+        assert.equal(report.withoutAudienceCheck.replicationStream, "allow");
+        const text = await run(["explain", "--jwks", jwksFile, "--audience", "api"], foreign);
+        assert.match(text.stdout, /without the audience check \(streams, Nexus HTTP calls\): ACCEPTED\n {2}StreamWorkflowReplicationMessages: allow/);
+    });
+
+    it("check agrees with the stack rules, reports every problem of a value at once, and reads a stack's access map", async () => {
+        const both = await run(["check", "default:Read", "--stack", "dev"]);
+        assert.equal(both.code, EXIT.denied);
+        assert.match(both.stdout, /"default:Read": role words are case-insensitive.*write "default:read"/);
+        assert.match(both.stdout, /"default:Read" names Temporal namespace "default", which access\.namespaces does not declare/);
+        const alone = await run(["check", "default:Read"]);
+        assert.equal(alone.code, EXIT.denied, "a role word in another case is an error here as in the plan");
+        const proto = await run(["check", "payments:constructor", "payments:toString", "payments:__proto__"]);
+        assert.equal(proto.code, EXIT.denied);
+        assert.equal(proto.stdout.match(/has the unknown role word/g)?.length, 3);
+        const stack = await run(["check", "--stack", "dev"]);
+        assert.equal(stack.code, EXIT.ok, stack.stdout);
+        assert.match(stack.stdout, /"temporal-system:admin" -> cluster/);
+        const missing = await run(["check", "payments:read", "--stack", "no-such-stack"]);
+        assert.equal(missing.code, EXIT.usage);
+        assert.match(missing.stderr, /--stack no-such-stack: no stack file .*Pulumi\.no-such-stack\.yaml/);
     });
 });
