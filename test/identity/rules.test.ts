@@ -58,6 +58,16 @@ describe("access map rules", () => {
         ]);
     });
 
+    it("report every problem of a value in one run, and no word reaches Object.prototype", () => {
+        const issues = issuesWith([{ user: "dave@contoso.example", permissions: ["default:Read", "payments:constructor", "orders:toString"] }, ...WORKERS_OK]);
+        assert.deepEqual(issues, [
+            'access.grants[0].permissions[0]: user "dave@contoso.example": "default:Read": role words are case-insensitive, so "Read" works, but lower case is the convention; Entra ID app role values are exact strings, so write "default:read"',
+            'access.grants[0].permissions[0]: user "dave@contoso.example": "default:Read" names Temporal namespace "default", which access.namespaces does not declare (payments, orders, billing): declare it or fix the name',
+            'access.grants[0].permissions[1]: user "dave@contoso.example": "payments:constructor" has the unknown role word "constructor": it grants nothing (use read, write, worker or admin); write "payments:read", "payments:write" or "payments:admin"',
+            'access.grants[0].permissions[2]: user "dave@contoso.example": "orders:toString" has the unknown role word "toString": it grants nothing (use read, write, worker or admin); write "orders:read", "orders:write" or "orders:admin"',
+        ]);
+    });
+
     it("allow worker only next to write, and require write on a worker's own namespace", () => {
         const issues = issuesWith([
             { user: "erin@contoso.example", permissions: ["payments:worker"] },
