@@ -1,3 +1,4 @@
+import { prng } from "../claims/support";
 import type { SegmentBytes, SegmentOp, SignatureOp, TokenSpec } from "./tokens";
 
 /**
@@ -30,18 +31,6 @@ export interface MethodInfo {
 
 /** The instant both sides judge time claims at (Unix seconds): fixed, so a seed replays exactly. */
 export const NOW = 1_800_000_000;
-
-/** A deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 /** A JSON value written as raw text (numbers Go and JavaScript may read differently) or raw bytes. */
 class Raw {
