@@ -141,6 +141,7 @@ export async function explain(token: string, options: ExplainOptions): Promise<E
             const opened = [replicationStream === "allow" ? "AdminService/StreamWorkflowReplicationMessages (it is a system admin)" : "", ...Object.entries(nexus).filter(([, d]) => d === "allow").map(([ns]) => `Nexus calls on namespace ${JSON.stringify(ns)}`)].filter((x) => x !== "");
             const reason = `every unary call rejects this token for its audience, but the server checks no audience on streaming calls (its stream interceptor has no request at stream start and passes an empty audience) nor on Nexus HTTP calls: there the token is accepted${opened.length ? `, and it opens ${opened.join(", ")}` : ", though it opens nothing there"}`;
             report.withoutAudienceCheck = { claims, replicationStream, nexus, reason };
+            report.denials = report.denials.map((d) => d.replace(/^every call, even a health check:/, "every unary call, even a health check:"));
             report.notes.push(reason);
         }
     }
