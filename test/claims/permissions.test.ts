@@ -171,6 +171,15 @@ describe("go-regexp: Go's regexp through re2js (the differential test holds it a
         assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
     });
 
+    it("refuses what depends on the Unicode version (Go 1.26: Unicode 15.0; re2js: newer)", () => {
+        for (const p of ["(?P<namespace>\\pL+):(?P<role>\\w+)", "\\p{Greek}", "[\\PN]", "(?i)é", "(?i)\\x{212a}", "(?i:k)\\x{e9}"]) {
+            assert.throws(() => compileGoRegexp(p), (e: unknown) => e instanceof GoRegexpError && e.kind === "unsupported", p);
+        }
+        // What does not depend on it: (?i) over ASCII, literal non-ASCII, an escaped backslash before "p".
+        for (const p of ["(?i)[a-z]+", "é+:\\w", "\\\\p"]) assert.doesNotThrow(() => compileGoRegexp(p), p);
+        assert.deepEqual(sub("(?i)k", "\u212a"), ["\u212a"]);
+    });
+
     it("reports patterns Go rejects as invalid", () => {
         for (const p of ["(a)\\1", "(?=a)", "(?<!a)b", "(?P=x)", "a**", "a{1001}", "a{3,2}", "(a", "a)", "[a", "\\u0041", "\\e", "*a", "(?P<a-b>x)"]) {
             assert.throws(() => compileGoRegexp(p), (e: unknown) => e instanceof GoRegexpError && e.kind === "invalid", p);

@@ -31,6 +31,8 @@ interface CorpusEntry {
     name: string;
     /** The disagreement this case was minimized from, and the fix. */
     why: string;
+    /** "refuses": the fix is that the validator refuses these settings (invalid-options) rather than guess. */
+    validator?: "refuses";
     case: FidelityCase;
     /** What server v1.31.2 did, as recorded when the case was added (checked on every run). */
     server: { mapper: "accepted" | "rejected" | "not-called"; decision: "allow" | "deny" };
@@ -80,7 +82,7 @@ describe("differential: the validator against Temporal v1.31.2's own authorizati
     });
 
     it(`the corpus: ${CORPUS.length} minimized cases of fixed disagreements, each as the server decided when it was added`, async () => {
-        const { disagreements, answers } = await compareAll(
+        const { disagreements, answers, verdicts } = await compareAll(
             comparer,
             oracle as Oracle,
             CORPUS.map((e) => e.case),
@@ -88,6 +90,7 @@ describe("differential: the validator against Temporal v1.31.2's own authorizati
         CORPUS.forEach((e, i) => {
             const a = answers[i];
             assert.deepEqual({ mapper: a?.mapper, decision: a?.decision }, e.server, `${e.name}: the server's answer changed (${a?.error ?? ""})`);
+            assert.equal(verdicts[i]?.refused !== undefined, e.validator === "refuses", `${e.name}: ${verdicts[i]?.refused ?? "the validator answered"}`);
         });
         assert.equal(disagreements.length, 0, report(disagreements));
     });

@@ -105,6 +105,12 @@ const PIECES = [
     "Ω",
     "ǅ",
     "ΣΑΣ",
+    // Assigned after Unicode 15.0 (Go 1.26's tables): U+1C89 and U+A7CB are Unicode 16 letters with case pairs.
+    "\u1c89",
+    "\u1c8a",
+    "\ua7cb",
+    "\u{105c0}",
+    "\u2ffc",
 ];
 
 export class Gen {
@@ -588,8 +594,21 @@ export function generateCases(options: GenerateOptions): FidelityCase[] {
         push(kind, { header: { json: header(alg()) }, payload: { json: basePayload(["payments:admin", "temporal-system:read"]) }, template }, settings(), commonMethod(), "payments");
     }
 
+    /** A random pattern with both named groups, from pieces whose Go meaning ranges from plain to version-dependent. */
+    function randomRegex(): string {
+        const atoms = ["\\w", "\\d", "\\s", "\\S", "\\W", ".", "[a-z]", "[^:]", "[A-Z0-9_-]", "[[:alpha:]]", "[[:^digit:]]", "a", "s", "k", "-", "\\.", ":", " ", "é", "\\x{212a}", "[ks]", "\\pL", "\\p{Greek}", "\\PN", "\\b", "\\B", "\\Qa.b\\E", "(?:ab|a)", "(?i:k)"];
+        const quantifiers = ["", "", "", "*", "+", "?", "{1,3}", "*?", "+?", "??", "{2}", "{0,}"];
+        const seq = (): string => Array.from({ length: g.int(1, 3) }, () => `${g.pick(atoms)}${g.pick(quantifiers)}`).join(g.chance(0.1) ? "|" : "");
+        const ns = `(?P<namespace>${seq()})`;
+        const role = `(?P<role>${seq()})`;
+        const sep = g.pick([":", ":", "@", "\\.", "", "\\s*:\\s*", "[:/]"]);
+        const body = g.chance(0.2) ? `${role}${sep}${ns}` : `${ns}${sep}${role}`;
+        const group = g.chance(0.15) ? `(?:${body})+` : body;
+        return `${g.pick(["", "", "(?i)", "(?s)", "(?m)", "(?U)", "(?is)"])}${g.pick(["", "^", "\\A"])}${group}${g.pick(["", "$", "\\z"])}`;
+    }
+
     function regexes(kind: string): void {
-        const regex = g.pick([
+        const regex = g.chance(0.5) ? randomRegex() : g.pick([
             "(?P<namespace>[\\w-]+):(?P<role>\\w+)",
             "^(?P<namespace>[^:]+):(?P<role>[^:]+)$",
             "(?P<role>\\w+)@(?P<namespace>[\\w.-]+)",
@@ -629,7 +648,7 @@ export function generateCases(options: GenerateOptions): FidelityCase[] {
             "(?i)\\b(?P<namespace>[ks]|é):(?P<role>\\w+)",
             "(?P<namespace>(a|a)*)b(?P<role>\\w*)",
         ]);
-        const p = [...g.permissions(), ...Array.from({ length: g.int(1, 4) }, () => g.pick(["payments:read", "PAYMENTS:WRITE", "read@payments", "payments.write", "a:b:write", "x,y,admin", "admin", "ſ:read", "K:read", "k:read", "платежи:read", "1:read", "p:read", "pay ments : read", "payments:readx", "payments:read\nfoo:admin", "é:admin", "\u212a:admin", "\u017f:read", `${"n".repeat(g.int(20, 60))} read`, `${"a".repeat(g.int(20, 60))}`]))];
+        const p = [...g.permissions(), ...Array.from({ length: g.int(1, 4) }, () => g.pick(["payments:read", "PAYMENTS:WRITE", "read@payments", "payments.write", "a:b:write", "x,y,admin", "admin", "ſ:read", "K:read", "k:read", "платежи:read", "1:read", "p:read", "pay ments : read", "payments:readx", "payments:read\nfoo:admin", "é:admin", "\u212a:admin", "\u017f:read", `${"n".repeat(g.int(20, 60))} read`, `${"a".repeat(g.int(20, 60))}`, "a.b:ab", "ss:kk", "é:s", "αβ:read", "\u1c89:admin", "\u1c8a:read", "\ua7cb:write"]))];
         const spec: TokenSpec = { header: { json: header(alg()) }, payload: { json: basePayload(p) } };
         push(kind, spec, { ...settings(), permissionsRegex: regex }, commonMethod(), nsFrom(p));
     }
