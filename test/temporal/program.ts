@@ -6,7 +6,7 @@ import { Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1
 import { NetworkPolicy, type INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { StatefulSet } from "kubernetes-models/apps/v1";
 import { setupFullEngine } from "../../scripts/lib/offline/emulators";
-import { settle, type OfflineEngine, type RecordedResource } from "../../scripts/lib/offline/engine";
+import { settle, type Emulator, type OfflineEngine, type RecordedResource } from "../../scripts/lib/offline/engine";
 import { chartKeyIssues } from "../../infra/temporal/chart-keys";
 import { runTlsChecks } from "../../scripts/lib/plan/tls-checks";
 import { readStackFile, type StackFile } from "../../scripts/lib/plan/run";
@@ -36,16 +36,22 @@ export function stackConfig(stack: string): StackFile {
 }
 
 /**
- * Runs the program for an example stack, optionally with config changed (`patch`) and secret keys
- * added (`secrets`, e.g. `temporal-azure:kubeconfig`).
+ * Runs the program for an example stack, optionally with config changed (`patch`), secret keys
+ * added (`secrets`, e.g. `temporal-azure:kubeconfig`) and emulators replaced (`emulators`, e.g. to
+ * carry a previous update's state over).
  */
-export async function runProgram(stack: string, patch: (config: Record<string, unknown>) => Record<string, unknown> = (c) => c, secrets: Record<string, string> = {}): Promise<ProgramRun> {
+export async function runProgram(
+    stack: string,
+    patch: (config: Record<string, unknown>) => Record<string, unknown> = (c) => c,
+    secrets: Record<string, string> = {},
+    emulators: Record<string, Emulator> = {},
+): Promise<ProgramRun> {
     const file = stackConfig(stack);
     const config = { ...patch(file.config), ...secrets };
     const secretKeys = [...file.secretKeys, ...Object.keys(secrets)];
     const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(config)) if (key.startsWith("temporal-azure:")) raw[key.slice("temporal-azure:".length)] = value;
-    const engine = setupFullEngine({ stack, config, secretKeys });
+    const engine = setupFullEngine({ stack, config, secretKeys, emulators });
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the engine is set up
     const program = require("../../infra") as Record<string, unknown>;
     const outputs: Record<string, unknown> = {};

@@ -1,0 +1,415 @@
+import type { ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Connection, isGrpcServiceError } from "@temporalio/client";
+import { status as GrpcStatus } from "@grpc/grpc-js";
+import { UPSTREAM_BINARIES } from "./binaries";
+import { configTemplateText, DYNAMIC_CONFIG_MOUNT, fullname, renderChart, serverContainerEnv, type ChartRendering, type NamespaceJob, type ServerService } from "./chart";
+import { goBinary } from "./go";
+import type { PlannedStack } from "./plan";
+import { spawnOwned, stopOwned } from "./process";
+import { writeSecretVolume } from "./secret-volume";
+import { PROCESS_DIFFERENCES, remapMountedPath, substitute, type Ports } from "./substitutions";
+
+/**
+ * The one place the test suite starts and stops a real Temporal server: go.temporal.io/server
+ * v1.31.2's own `cmd/server` (the binary of the `temporalio/server:1.31.2` image), configured with
+ * the file chart 1.6.0 renders from a planned release, changed only by the substitutions of
+ * `substitutions.ts`. It mounts the planned Secrets as kubelet would, waits until both frontends
+ * answer over mTLS, then creates the release's namespaces the way the chart's namespace job does.
+ * The process runs under `spawnOwned` (it dies with the test process) and `stop()` removes every
+ * file it used.
+ */
+
+type Values = Record<string, unknown>;
+
+export interface TlsFiles {
+    /** The trust bundle (`ca.crt`). */
+    ca: string;
+    /** Certificate chain (`tls.crt`). */
+    cert: string;
+    /** Private key (`tls.key`). */
+    key: string;
+}
+
+export interface StartOptions {
+    /** The JWKS the test serves (the `jwks` substitution). */
+    jwksUrl: string;
+    /** Test-only: `global.tls.refreshInterval` (the rotation test). */
+    refreshInterval?: string;
+    /** Replaces the release's values before rendering (the mistakes tests: values the plan must refuse). */
+    values?: (values: Values) => Values;
+    /** Create the release's namespaces as the namespace job does (default true). */
+    createNamespaces?: boolean;
+    /** How long to wait for both frontends (default 120 s). */
+    readyTimeoutMs?: number;
+}
+
+export interface NamespaceJobResult {
+    namespace: string;
+    /** What the job's command did: found it (describe succeeded) or created it. */
+    outcome: "existed" | "created";
+    /** Runs until it succeeded (the Job's pod restarts on failure). */
+    attempts: number;
+    /** The errors of failed attempts, oldest first (gRPC status and message). */
+    errors: string[];
+}
+
+export interface TemporalServer {
+    plan: PlannedStack;
+    rendering: ChartRendering;
+    /** The config the server runs with (the rendering after the substitutions). */
+    config: Values;
+    dir: string;
+    pid: number;
+    /** `127.0.0.1:<port>` of each gRPC listener. */
+    addresses: { frontend: string; internalFrontend?: string; history: string; matching: string };
+    /** TLS server names the release's clients verify. */
+    serverNames: { frontend: string; internode: string };
+    /** Server version from GetSystemInfo. */
+    version: string;
+    /** Milliseconds from spawn until both frontends answered GetSystemInfo over mTLS. */
+    startMs: number;
+    namespaceJob?: NamespaceJobResult[];
+    /** Runs the namespace job again (every `helm upgrade` does). */
+    runNamespaceJob(): Promise<NamespaceJobResult[]>;
+    /** The folder standing in for a server volume mount (`server.additionalVolumeMounts`), by volume name. */
+    volumeDir(volume: string): string;
+    /** Rewrites a mounted Secret's files in place, as kubelet does when the Secret changes. */
+    updateSecret(volume: string, data: Record<string, string>): void;
+    /** The server's log so far (zap JSON lines). */
+    log(): string;
+    /** Log lines written after `mark` (a value of `logMark()`). */
+    logSince(mark: number): string[];
+    logMark(): number;
+    stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The server exited before it answered: what the tests of mistakes the server refuses look for. */
+export class ServerExitedError extends Error {
+    constructor(
+        readonly code: number | null,
+        readonly logTail: string,
+    ) {
+        super(`the Temporal server exited with code ${String(code)} before it answered:\n${logTail}`);
+    }
+}
+
+export async function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.unref();
+        srv.on("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const { port } = srv.address() as net.AddressInfo;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+function at(values: unknown, path: string): unknown {
+    let cur = values;
+    for (const part of path.split(".")) cur = cur && typeof cur === "object" ? (cur as Values)[part] : undefined;
+    return cur;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function allocatePorts(services: ServerService[], config: Values): Promise<Ports> {
+    const ports: Ports = { services: {}, pprof: await freePort(), metrics: await freePort() };
+    for (const s of services) {
+        const rpc = ((config.services as Values)[s] as Values).rpc as Values;
+        ports.services[s] = {
+            membershipPort: await freePort(),
+            ...("grpcPort" in rpc ? { grpcPort: await freePort() } : {}),
+            ...("httpPort" in rpc ? { httpPort: await freePort() } : {}),
+        };
+    }
+    return ports;
+}
+
+function secretData(plan: PlannedStack, secretName: string): Record<string, string> {
+    const data = plan.secrets[`${plan.release.namespace}/${secretName}`];
+    if (!data) throw new Error(`the plan has no Secret ${plan.release.namespace}/${secretName}`);
+    return data;
+}
+
+/** The TLS files a Secret volume holds, read back from where the harness wrote them. */
+export function tlsFilesOf(dir: string): TlsFiles {
+    return { ca: readFileSync(join(dir, "ca.crt"), "utf8"), cert: readFileSync(join(dir, "tls.crt"), "utf8"), key: readFileSync(join(dir, "tls.key"), "utf8") };
+}
+
+export function connectionTls(files: TlsFiles, serverName: string) {
+    return { serverNameOverride: serverName, serverRootCACertificate: Buffer.from(files.ca), clientCertPair: { crt: Buffer.from(files.cert), key: Buffer.from(files.key) } };
+}
+
+/** A connection with this material (and token), failing fast: no retries, a short connect timeout. */
+export async function connect(address: string, files: TlsFiles, serverName: string, token?: string, timeoutMs = 5000): Promise<Connection> {
+    return Connection.connect({
+        address,
+        tls: connectionTls(files, serverName),
+        ...(token !== undefined ? { metadata: { authorization: `Bearer ${token}` } } : {}),
+        connectTimeout: timeoutMs,
+        interceptors: [],
+    });
+}
+
+function describeError(err: unknown): string {
+    if (isGrpcServiceError(err)) return `${(GrpcStatus as unknown as Record<number, string>)[err.code] ?? err.code}: ${err.details || err.message}`;
+    return err instanceof Error ? err.message : String(err);
+}
+
+type ProtoDuration = NonNullable<Parameters<Connection["workflowService"]["registerNamespace"]>[0]["workflowExecutionRetentionPeriod"]>;
+/** A google.protobuf.Duration; protobufjs encodes a number where its typings say Long. */
+const protoDuration = (seconds: number) => ({ seconds }) as unknown as ProtoDuration;
+
+/** `--retention` of the Temporal CLI: a Go duration, or a whole number of days with `d`. */
+export function retentionSeconds(retention: string): number {
+    const units: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 };
+    let total = 0;
+    const re = /(\d+)([dhms])/g;
+    let consumed = 0;
+    for (let m = re.exec(retention); m; m = re.exec(retention)) {
+        total += Number(m[1]) * (units[m[2]!] ?? 0);
+        consumed += m[0].length;
+    }
+    if (consumed !== retention.length || total === 0) throw new Error(`--retention ${retention}: not a duration the CLI reads (e.g. 3d, 72h)`);
+    return total;
+}
+
+/**
+ * `server-namespace-job.yaml`: per namespace, `temporal operator namespace describe -n <ns> ||
+ * temporal operator namespace create -n <ns> --retention <r>`, run with the job's environment
+ * (`TEMPORAL_ADDRESS` and `admintools.additionalEnv`, read as the CLI reads Temporal's client
+ * environment configuration) and its mounts (`admintools.additionalVolumeMounts`). The calls are the
+ * ones the CLI makes (DescribeNamespace, then RegisterNamespace); a failed container restarts, as
+ * the Job's pod does (restartPolicy OnFailure), until the deadline.
+ */
+export async function runNamespaceJob(job: NamespaceJob, resolve: { address(address: string): string; file(path: string): string }, deadlineMs = 60_000): Promise<NamespaceJobResult[]> {
+    const env = job.env;
+    const required = (name: string) => {
+        const v = env[name];
+        if (v === undefined || v === "") throw new Error(`the namespace job has no ${name} (admintools.additionalEnv)`);
+        return v;
+    };
+    if (env.TEMPORAL_TLS !== "true") throw new Error(`the namespace job dials ${env.TEMPORAL_ADDRESS} without TLS (TEMPORAL_TLS=${String(env.TEMPORAL_TLS)})`);
+    const read = (name: string) => readFileSync(resolve.file(required(name)), "utf8");
+    const files: TlsFiles = { ca: read("TEMPORAL_TLS_SERVER_CA_CERT_PATH"), cert: read("TEMPORAL_TLS_CLIENT_CERT_PATH"), key: read("TEMPORAL_TLS_CLIENT_KEY_PATH") };
+    const address = resolve.address(required("TEMPORAL_ADDRESS"));
+    const serverName = required("TEMPORAL_TLS_SERVER_NAME");
+    const results: NamespaceJobResult[] = [];
+    const until = Date.now() + deadlineMs;
+    for (const ns of job.namespaces) {
+        const result: NamespaceJobResult = { namespace: ns.name, outcome: "existed", attempts: 0, errors: [] };
+        for (;;) {
+            result.attempts++;
+            let connection: Connection | undefined;
+            try {
+                connection = await connect(address, files, serverName);
+                try {
+                    await connection.workflowService.describeNamespace({ namespace: ns.name });
+                    result.outcome = "existed";
+                } catch (describeErr) {
+                    result.errors.push(`describe: ${describeError(describeErr)}`);
+                    await connection.workflowService.registerNamespace({
+                        namespace: ns.name,
+                        ...(ns.retention !== undefined ? { workflowExecutionRetentionPeriod: protoDuration(retentionSeconds(ns.retention)) } : {}),
+                    });
+                    result.outcome = "created";
+                }
+                break;
+            } catch (err) {
+                result.errors.push(`create: ${describeError(err)}`);
+                if (Date.now() > until) throw new Error(`the namespace job could not create "${ns.name}" within ${deadlineMs} ms: ${result.errors.slice(-3).join(" | ")}`);
+                await sleep(1000);
+            } finally {
+                await connection?.close();
+            }
+        }
+        results.push(result);
+    }
+    return results;
+}
+
+/** Starts the server for a planned release. Rejects with `ServerExitedError` when the server exits before it answers. */
+export async function startTemporalServer(plan: PlannedStack, options: StartOptions): Promise<TemporalServer> {
+    const binary = (await goBinary(UPSTREAM_BINARIES.temporalServer)).path;
+    const values = options.values ? options.values(structuredClone(plan.values)) : plan.values;
+    const rendering = renderChart(values, plan.release);
+    const dir = mkdtempSync(join(tmpdir(), "temporal-server-"));
+    let child: ChildProcess | undefined;
+    try {
+        // Volumes: the server's Secret mounts, the dynamic config, and the admin tools' (for the namespace job).
+        const mountRoots: Record<string, string> = {};
+        const volumeDirs: Record<string, string> = {};
+        for (const m of rendering.serverMounts) {
+            const vdir = join(dir, "volumes", m.volume);
+            writeSecretVolume(vdir, secretData(plan, m.secretName));
+            mountRoots[m.mountPath] = vdir;
+            volumeDirs[m.volume] = vdir;
+        }
+        const dynamicDir = join(dir, "volumes", "dynamic-config");
+        mkdirSync(dynamicDir, { recursive: true });
+        writeFileSync(join(dynamicDir, "dynamic_config.yaml"), rendering.dynamicConfig);
+        mountRoots[DYNAMIC_CONFIG_MOUNT] = dynamicDir;
+        const adminRoots: Record<string, string> = {};
+        for (const m of rendering.namespaceJob?.mounts ?? []) {
+            const vdir = join(dir, "volumes", `admintools-${m.volume}`);
+            writeSecretVolume(vdir, secretData(plan, m.secretName));
+            adminRoots[m.mountPath] = vdir;
+        }
+
+        const ports = await allocatePorts(rendering.services, rendering.config);
+        const persistence = rendering.config.persistence as { datastores?: Record<string, { sql?: { databaseName?: string } }> };
+        const databaseFiles: Record<string, string> = {};
+        mkdirSync(join(dir, "db"));
+        for (const [name, store] of Object.entries(persistence.datastores ?? {})) databaseFiles[name] = join(dir, "db", `${store.sql?.databaseName ?? name}.db`);
+        const config = substitute(rendering.config, {
+            mountRoots,
+            jwksUrl: options.jwksUrl,
+            databaseFiles,
+            ports,
+            ...(options.refreshInterval !== undefined ? { refreshInterval: options.refreshInterval } : {}),
+        });
+        const configFile = join(dir, "config", "config_template.yaml");
+        mkdirSync(join(dir, "config"));
+        writeFileSync(configFile, configTemplateText(config));
+
+        // The container's env (every service's is the same but for SERVICES), secrets resolved as kubelet does.
+        const containerEnv = serverContainerEnv(rendering.merged, "frontend");
+        const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, POD_IP: PROCESS_DIFFERENCES.POD_IP };
+        for (const [name, value] of Object.entries(containerEnv)) env[name] = typeof value === "string" ? value : (secretData(plan, value.secretName)[value.key] ?? "");
+        env.SERVICES = rendering.services.join(",");
+        env.TEMPORAL_SERVICES = rendering.services.join(",");
+        env.TEMPORAL_SERVER_CONFIG_FILE_PATH = configFile;
+
+        const logFile = join(dir, "server.log");
+        const logStream = createWriteStream(logFile);
+        const lines: string[] = [];
+        const started = Date.now();
+        child = spawnOwned(binary, ["start"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+        let exited: { code: number | null } | undefined;
+        child.once("exit", (code) => (exited = { code }));
+        let partial = "";
+        const onData = (d: Buffer) => {
+            logStream.write(d);
+            const text = partial + d.toString();
+            const parts = text.split("\n");
+            partial = parts.pop() ?? "";
+            lines.push(...parts);
+        };
+        child.stdout?.on("data", onData);
+        child.stderr?.on("data", onData);
+        const tail = () => [...lines, partial].slice(-40).join("\n");
+
+        const serverName = (section: string) => {
+            const v = at(config, `global.tls.${section}.client.serverName`);
+            return typeof v === "string" ? v : "";
+        };
+        const names = { frontend: serverName("frontend"), internode: serverName("internode") };
+        const addr = (s: ServerService) => `127.0.0.1:${ports.services[s]?.grpcPort ?? 0}`;
+        const addresses = {
+            frontend: addr("frontend"),
+            history: addr("history"),
+            matching: addr("matching"),
+            ...(ports.services["internal-frontend"] ? { internalFrontend: addr("internal-frontend") } : {}),
+        };
+        const webFiles = webClientFiles(plan, rendering);
+        const internodeFiles = internodeClientFiles(rendering, volumeDirs);
+
+        // Ready: both frontends complete mTLS and answer GetSystemInfo.
+        const deadline = started + (options.readyTimeoutMs ?? 120_000);
+        let version = "";
+        const answer = async (address: string, files: TlsFiles, serverName: string) => {
+            for (;;) {
+                if (exited) throw new ServerExitedError(exited.code, tail());
+                if (Date.now() > deadline) throw new Error(`the Temporal server did not answer on ${address} within ${options.readyTimeoutMs ?? 120_000} ms:\n${tail()}`);
+                let connection: Connection | undefined;
+                try {
+                    connection = await connect(address, files, serverName, undefined, 2000);
+                    const info = await connection.workflowService.getSystemInfo({});
+                    return info.serverVersion ?? "";
+                } catch {
+                    await sleep(250);
+                } finally {
+                    await connection?.close().catch(() => undefined);
+                }
+            }
+        };
+        version = await answer(addresses.frontend, webFiles, names.frontend);
+        if (addresses.internalFrontend && internodeFiles) await answer(addresses.internalFrontend, internodeFiles, names.internode);
+        const startMs = Date.now() - started;
+
+        const job = rendering.namespaceJob;
+        const namespaceJobRun = async () => {
+            if (!job) throw new Error("the release does not create namespaces (server.config.namespaces.create)");
+            return runNamespaceJob(job, {
+                // The job dials a Service name; the `ports` substitution puts every listener on loopback.
+                address: (a) => {
+                    const host = a.split(":")[0] ?? "";
+                    const service = rendering.services.find((s) => host === `${fullname(rendering.merged, rendering.release)}-${s}.${rendering.release.namespace}.svc`);
+                    if (!service) throw new Error(`the namespace job dials ${a}, which is no service of the release`);
+                    return addr(service);
+                },
+                file: (p) => remapMountedPath(p, adminRoots),
+            });
+        };
+        const namespaceJob = options.createNamespaces !== false && job ? await namespaceJobRun() : undefined;
+
+        const running = child;
+        return {
+            plan,
+            rendering,
+            config,
+            dir,
+            pid: running.pid ?? 0,
+            addresses,
+            serverNames: names,
+            version,
+            startMs,
+            ...(namespaceJob ? { namespaceJob } : {}),
+            runNamespaceJob: namespaceJobRun,
+            volumeDir: (volume) => {
+                const d = volumeDirs[volume];
+                if (!d) throw new Error(`no server volume ${volume} (volumes: ${Object.keys(volumeDirs).join(", ")})`);
+                return d;
+            },
+            updateSecret: (volume, data) => {
+                const d = volumeDirs[volume];
+                if (!d) throw new Error(`no server volume ${volume}`);
+                writeSecretVolume(d, data);
+            },
+            log: () => [...lines, partial].join("\n"),
+            logMark: () => lines.length,
+            logSince: (mark) => lines.slice(mark),
+            stop: async () => {
+                const result = await stopOwned(running, 15_000);
+                logStream.end();
+                rmSync(dir, { recursive: true, force: true });
+                return result;
+            },
+        };
+    } catch (err) {
+        if (child) await stopOwned(child, 5_000);
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+    }
+}
+
+/** The UI's client certificate (its Secret, as `web.additionalVolumes` mounts it): a client the frontend must accept. */
+function webClientFiles(plan: PlannedStack, rendering: ChartRendering): TlsFiles {
+    const mount = (((rendering.merged.web as Values).additionalVolumes ?? []) as { secret?: { secretName?: string } }[])[0]?.secret?.secretName;
+    if (!mount) throw new Error("the release mounts no Secret on the UI");
+    const d = secretData(plan, mount);
+    return { ca: d["ca.crt"] ?? "", cert: d["tls.crt"] ?? "", key: d["tls.key"] ?? "" };
+}
+
+/** The internode certificate, as the server mounts it for `global.tls.internode`. */
+function internodeClientFiles(rendering: ChartRendering, volumeDirs: Record<string, string>): TlsFiles | undefined {
+    const certFile = at(rendering.config, "global.tls.internode.server.certFile");
+    if (typeof certFile !== "string") return undefined;
+    const mount = rendering.serverMounts.find((m) => certFile.startsWith(`${m.mountPath}/`));
+    return mount ? tlsFilesOf(volumeDirs[mount.volume]!) : undefined;
+}
