@@ -154,14 +154,20 @@ export function rawStream(target: Target, path: string, timeoutMs = 5000): Promi
     });
 }
 
-/** Every error line (level error or fatal) the server logged, message and error only. */
+/**
+ * What the server said about failures: the message and error of every zap line at level error or
+ * fatal, and grpc-go's own report of a refused TLS handshake (`ServerHandshake(...) failed: ...`).
+ */
 export function errorLines(lines: string[]): string[] {
     return lines.flatMap((line) => {
+        const handshake = /ServerHandshake\(.*?\) failed: (.*?)\\?"?$/.exec(line);
+        if (handshake) return [`handshake failed: ${(handshake[1] ?? "").replace(/\\"/g, '"')}`];
+        if (!line.startsWith("{")) return [];
         try {
             const entry = JSON.parse(line) as { level?: string; msg?: string; error?: string };
             return entry.level === "error" || entry.level === "fatal" ? [`${entry.msg ?? ""}${entry.error ? `: ${entry.error}` : ""}`] : [];
         } catch {
-            return /error|fatal/i.test(line) ? [line] : [];
+            return [];
         }
     });
 }

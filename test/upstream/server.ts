@@ -279,7 +279,7 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
 
         // The container's env (every service's is the same but for SERVICES), secrets resolved as kubelet does.
         const containerEnv = serverContainerEnv(rendering.merged, "frontend");
-        const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, POD_IP: PROCESS_DIFFERENCES.POD_IP };
+        const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, POD_IP: PROCESS_DIFFERENCES.POD_IP, ...PROCESS_DIFFERENCES.logEnv };
         for (const [name, value] of Object.entries(containerEnv)) env[name] = typeof value === "string" ? value : (secretData(plan, value.secretName)[value.key] ?? "");
         env.SERVICES = rendering.services.join(",");
         env.TEMPORAL_SERVICES = rendering.services.join(",");
