@@ -3,6 +3,9 @@ import * as grpc from "@grpc/grpc-js";
 import type { Connection } from "@temporalio/client";
 import type { TlsMaterial } from "../../scripts/lib/live/certificates";
 import { classifyOutcome, type Observation } from "../../scripts/lib/live/probe";
+import type { ResourceValidationArgs } from "@pulumi/policy";
+import { TEMPORAL_CHART } from "../../infra/temporal/versions";
+import { resourcePolicies, TYPES } from "../../policies/pack/policies";
 import { goSkipReason } from "../upstream/go";
 import { planStack, type PlannedStack, type Principal } from "../upstream/plan";
 import { connect, startTemporalServer, type StartOptions, type TemporalServer, type TlsFiles } from "../upstream/server";
@@ -76,6 +79,20 @@ export async function startStackServer(stackOrPlan: string | PlannedStack, optio
             await entra.close();
         },
     };
+}
+
+/**
+ * What the offline plan (and `pulumi preview --policy-pack`) says about a Helm release with these
+ * values: every resource policy run on it, as the plan runs them, as `<policy>: <message>`.
+ */
+export function planViolations(values: Values): string[] {
+    const props = { name: "temporal", chart: TEMPORAL_CHART.name, version: TEMPORAL_CHART.version, repositoryOpts: { repo: TEMPORAL_CHART.repository }, values };
+    const out: string[] = [];
+    const args = { type: TYPES.release, props, urn: "urn:pulumi:test::temporal-azure::kubernetes:helm.sh/v3:Release::temporal", name: "temporal", opts: {}, stackTags: new Map() } as unknown as ResourceValidationArgs;
+    for (const policy of resourcePolicies) {
+        for (const validate of [policy.validateResource ?? []].flat()) void validate(args, (message) => out.push(`${policy.name}: ${message}`));
+    }
+    return out;
 }
 
 /** The UI registration's client id (the `azp` of tokens users get through the UI). */

@@ -84,6 +84,8 @@ export interface TemporalServer {
     /** Log lines written after `mark` (a value of `logMark()`). */
     logSince(mark: number): string[];
     logMark(): number;
+    /** Settles when the process exits on its own (a fatal error) or is stopped. */
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
     stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -291,7 +293,12 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
         const started = Date.now();
         child = spawnOwned(binary, ["start"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
         let exited: { code: number | null } | undefined;
-        child.once("exit", (code) => (exited = { code }));
+        const exitedPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+            child!.once("exit", (code, signal) => {
+                exited = { code };
+                resolve({ code, signal });
+            }),
+        );
         let partial = "";
         const onData = (d: Buffer) => {
             logStream.write(d);
@@ -381,6 +388,7 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
                 if (!d) throw new Error(`no server volume ${volume}`);
                 writeSecretVolume(d, data);
             },
+            exited: exitedPromise,
             log: () => [...lines, partial].join("\n"),
             logMark: () => lines.length,
             logSince: (mark) => lines.slice(mark),

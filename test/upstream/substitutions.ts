@@ -63,6 +63,7 @@ export const SUBSTITUTIONS: readonly Substitution[] = [
             "global.metrics.prometheus.listenAddress",
             "clusterMetadata.clusterInformation.*.rpcAddress",
             "clusterMetadata.clusterInformation.*.httpAddress",
+            "publicClient.hostPort",
         ],
         why: "every listener binds 127.0.0.1 on a free port instead of 0.0.0.0 on the chart's fixed ports, so test servers never collide or listen beyond loopback",
     },
@@ -181,6 +182,10 @@ export function substitute(config: Values, ctx: SubstitutionContext): Values {
         info.rpcAddress = `127.0.0.1:${frontend.grpcPort}`;
         info.httpAddress = `127.0.0.1:${frontend.httpPort}`;
     }
+
+    // Only without the internal frontend does the chart render publicClient (the frontend Service's name).
+    const publicClient = out.publicClient as Values | undefined;
+    if (publicClient && typeof publicClient.hostPort === "string" && frontend) publicClient.hostPort = `127.0.0.1:${frontend.grpcPort}`;
 
     // refreshInterval (test-only)
     if (ctx.refreshInterval !== undefined && isMap(global.tls)) global.tls.refreshInterval = ctx.refreshInterval;
