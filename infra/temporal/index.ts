@@ -194,6 +194,7 @@ export class TemporalCluster extends pulumi.ComponentResource {
                 database: args.database,
                 uiCert: args.tls.ui.certPem,
                 internodeCert: args.tls.internode.certPem,
+                bundles: pulumi.all([bundles.clientFacing, bundles.internode, bundles.frontendClients]),
             })
             .apply((v) =>
                 buildTemporalValues({
@@ -201,6 +202,7 @@ export class TemporalCluster extends pulumi.ComponentResource {
                     settings: args.settings,
                     secrets: secretNames,
                     certificateDigests: { web: sha256(v.uiCert), internode: sha256(v.internodeCert) },
+                    trustBundlesDigest: sha256(v.bundles.join("\n")),
                     auth: { jwksUrl: v.jwksUrl, audience: v.audience, permissionsClaimName: args.auth.permissionsClaimName },
                     ui: { host: args.ui.host, issuerUrl: v.issuerUrl, clientId: v.clientId, callbackUrl: v.callbackUrl, scopes: v.scopes, ingressClassName: args.ui.ingressClassName },
                     database: v.database,

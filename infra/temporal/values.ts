@@ -47,6 +47,15 @@ export interface TemporalValuesInput {
      * re-reads its files every `tlsRefreshInterval`.
      */
     certificateDigests: { web: string; internode: string };
+    /**
+     * SHA-256 of the trust bundles (every `ca.crt` the release mounts): a pod annotation of the
+     * server, the UI and the admin tools, so a change of the trusted CAs (steps 1 and 3 of a CA
+     * rotation) rolls them. Server 1.31.2 re-reads its certificate files but does not take up a
+     * changed CA set without a restart: it detects a change only by the FIRST certificate of each
+     * bundle file (an appended CA goes unnoticed) and its internal clients keep the root CAs they
+     * loaded at start (temporalio/temporal#11230). A leaf renewal leaves the bundles alone: no roll.
+     */
+    trustBundlesDigest: string;
     auth: {
         /** The tenant's v2 JWKS URL. */
         jwksUrl: string;
@@ -74,6 +83,9 @@ export interface EnvVar {
 }
 
 const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+
+/** The pod annotation whose change rolls a Deployment when the trusted CAs change (see `trustBundlesDigest`). */
+export const TRUST_BUNDLES_ANNOTATION = "temporal-azure/trust-bundles-sha256";
 
 function sqlStore(db: DatabaseConnection, databaseName: string): Record<string, unknown> {
     return {
@@ -191,6 +203,7 @@ export function buildTemporalValues(input: TemporalValuesInput): HelmValues {
         image: { ...TEMPORAL_SERVER_IMAGE, pullPolicy: "IfNotPresent" },
         replicaCount: s.replicas,
         securityContext: { fsGroup: 1000, runAsUser: 1000, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+        podAnnotations: { [TRUST_BUNDLES_ANNOTATION]: input.trustBundlesDigest },
         additionalVolumes: [secretVolume("internode-tls", secrets.internodeTls), secretVolume("frontend-tls", secrets.frontendTls)],
         additionalVolumeMounts: [readOnlyMount("internode-tls", MOUNTS.internode), readOnlyMount("frontend-tls", MOUNTS.frontend)],
         config: {
@@ -245,7 +258,7 @@ export function buildTemporalValues(input: TemporalValuesInput): HelmValues {
         enabled: true,
         replicaCount: s.webReplicas,
         image: { ...TEMPORAL_UI_IMAGE, pullPolicy: "IfNotPresent" },
-        podAnnotations: { "temporal-azure/client-certificate-sha256": input.certificateDigests.web },
+        podAnnotations: { "temporal-azure/client-certificate-sha256": input.certificateDigests.web, [TRUST_BUNDLES_ANNOTATION]: input.trustBundlesDigest },
         additionalVolumes: [secretVolume("web-tls", secrets.webTls)],
         additionalVolumeMounts: [readOnlyMount("web-tls", MOUNTS.web)],
         additionalEnv: webEnv(input),
@@ -265,7 +278,7 @@ export function buildTemporalValues(input: TemporalValuesInput): HelmValues {
     const admintools = {
         enabled: s.adminTools,
         image: { ...TEMPORAL_ADMIN_TOOLS_IMAGE, pullPolicy: "IfNotPresent" },
-        podAnnotations: { "temporal-azure/client-certificate-sha256": input.certificateDigests.internode },
+        podAnnotations: { "temporal-azure/client-certificate-sha256": input.certificateDigests.internode, [TRUST_BUNDLES_ANNOTATION]: input.trustBundlesDigest },
         // Also mounted by the schema and namespace jobs: the namespace job talks to the internal frontend with it.
         additionalEnv: adminToolsEnv(names),
         additionalVolumes: [secretVolume("admin-client-tls", secrets.internodeTls)],

@@ -109,7 +109,7 @@ describe("the server's own worker with authorization on", { skip }, () => {
                 assert.equal(s.server.addresses.internalFrontend, undefined);
                 assert.match(String((s.server.config.publicClient as Values | undefined)?.hostPort), /^127\.0\.0\.1:\d+$/, "the chart renders publicClient: the frontend");
                 let timer: NodeJS.Timeout | undefined;
-                const exit = await Promise.race([s.server.exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 60_000)))]);
+                const exit = await Promise.race([s.server.exited(), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 60_000)))]);
                 clearTimeout(timer);
                 log = s.server.log();
                 code = exit?.code ?? null;

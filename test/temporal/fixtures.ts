@@ -50,6 +50,7 @@ export function valuesInput(cfg: ResolvedConfig, database: DatabaseConnection = 
         settings: resolveTemporalSettings(cfg),
         secrets: temporalSecretNames(serviceNames.releaseName),
         certificateDigests: { web: "a".repeat(64), internode: "b".repeat(64) },
+        trustBundlesDigest: "c".repeat(64),
         auth: { jwksUrl: JWKS, audience: API_CLIENT_ID, permissionsClaimName: "roles" },
         ui: {
             host: cfg.identity.uiHost,

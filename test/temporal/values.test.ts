@@ -140,6 +140,12 @@ describe("Helm values: mTLS", () => {
         assert.equal((at(devValues, "web.podAnnotations") as Record<string, string>)["temporal-azure/client-certificate-sha256"], "a".repeat(64));
         assert.equal((at(devValues, "admintools.podAnnotations") as Record<string, string>)["temporal-azure/client-certificate-sha256"], "b".repeat(64));
     });
+
+    it("rolls the server, the UI and the admin pods when the trusted CAs change (server 1.31.2 does not take up a changed CA set without a restart)", () => {
+        for (const path of ["server.podAnnotations", "web.podAnnotations", "admintools.podAnnotations"]) {
+            assert.equal((at(devValues, path) as Record<string, string>)["temporal-azure/trust-bundles-sha256"], "c".repeat(64), path);
+        }
+    });
 });
 
 describe("Helm values: JWT authorization", () => {

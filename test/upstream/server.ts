@@ -63,6 +63,7 @@ export interface TemporalServer {
     /** The config the server runs with (the rendering after the substitutions). */
     config: Values;
     dir: string;
+    /** Of the current process (changes on `restart`). */
     pid: number;
     /** `127.0.0.1:<port>` of each gRPC listener. */
     addresses: { frontend: string; internalFrontend?: string; history: string; matching: string };
@@ -84,8 +85,13 @@ export interface TemporalServer {
     /** Log lines written after `mark` (a value of `logMark()`). */
     logSince(mark: number): string[];
     logMark(): number;
-    /** Settles when the process exits on its own (a fatal error) or is stopped. */
-    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+    /** Settles when the current process exits on its own (a fatal error) or is stopped. */
+    exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+    /**
+     * Stops the process and starts it again on the same files and database (a pod restart);
+     * resolves with the milliseconds until both frontends answered again.
+     */
+    restart(): Promise<number>;
     stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -287,18 +293,8 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
         env.TEMPORAL_SERVICES = rendering.services.join(",");
         env.TEMPORAL_SERVER_CONFIG_FILE_PATH = configFile;
 
-        const logFile = join(dir, "server.log");
-        const logStream = createWriteStream(logFile);
+        const logStream = createWriteStream(join(dir, "server.log"));
         const lines: string[] = [];
-        const started = Date.now();
-        child = spawnOwned(binary, ["start"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-        let exited: { code: number | null } | undefined;
-        const exitedPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-            child!.once("exit", (code, signal) => {
-                exited = { code };
-                resolve({ code, signal });
-            }),
-        );
         let partial = "";
         const onData = (d: Buffer) => {
             logStream.write(d);
@@ -307,8 +303,6 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
             partial = parts.pop() ?? "";
             lines.push(...parts);
         };
-        child.stdout?.on("data", onData);
-        child.stderr?.on("data", onData);
         const tail = () => [...lines, partial].slice(-40).join("\n");
 
         const serverName = (section: string) => {
@@ -323,31 +317,46 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
             matching: addr("matching"),
             ...(ports.services["internal-frontend"] ? { internalFrontend: addr("internal-frontend") } : {}),
         };
-        const webFiles = webClientFiles(plan, rendering);
-        const internodeFiles = internodeClientFiles(rendering, volumeDirs);
 
-        // Ready: both frontends complete mTLS and answer GetSystemInfo.
-        const deadline = started + (options.readyTimeoutMs ?? 120_000);
-        let version = "";
-        const answer = async (address: string, files: TlsFiles, serverName: string) => {
-            for (;;) {
-                if (exited) throw new ServerExitedError(exited.code, tail());
-                if (Date.now() > deadline) throw new Error(`the Temporal server did not answer on ${address} within ${options.readyTimeoutMs ?? 120_000} ms:\n${tail()}`);
-                let connection: Connection | undefined;
-                try {
-                    connection = await connect(address, files, serverName, undefined, 2000);
-                    const info = await connection.workflowService.getSystemInfo({});
-                    return info.serverVersion ?? "";
-                } catch {
-                    await sleep(250);
-                } finally {
-                    await connection?.close().catch(() => undefined);
+        let exitedPromise: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null });
+        /** Spawns the binary and waits until both frontends answer GetSystemInfo over mTLS; returns the version and the time it took. */
+        const launch = async (): Promise<{ version: string; ms: number }> => {
+            const started = Date.now();
+            const current = spawnOwned(binary, ["start"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+            child = current;
+            let exited: { code: number | null } | undefined;
+            exitedPromise = new Promise((resolve) =>
+                current.once("exit", (code, signal) => {
+                    exited = { code };
+                    resolve({ code, signal });
+                }),
+            );
+            current.stdout?.on("data", onData);
+            current.stderr?.on("data", onData);
+            const deadline = started + (options.readyTimeoutMs ?? 120_000);
+            const answer = async (address: string, files: () => TlsFiles, serverName: string) => {
+                for (;;) {
+                    if (exited) throw new ServerExitedError(exited.code, tail());
+                    if (Date.now() > deadline) throw new Error(`the Temporal server did not answer on ${address} within ${options.readyTimeoutMs ?? 120_000} ms:\n${tail()}`);
+                    let connection: Connection | undefined;
+                    try {
+                        connection = await connect(address, files(), serverName, undefined, 2000);
+                        const info = await connection.workflowService.getSystemInfo({});
+                        return info.serverVersion ?? "";
+                    } catch {
+                        await sleep(250);
+                    } finally {
+                        await connection?.close().catch(() => undefined);
+                    }
                 }
-            }
+            };
+            // With the server's own certificate (the internode one, which both frontends accept) and the bundles it mounts now.
+            const ownFiles = (trustVolumeOf: "frontend" | "internode") => () => ({ ...internodeClientFiles(rendering, volumeDirs), ca: tlsFilesOf(volumeOf(rendering, volumeDirs, trustVolumeOf)).ca });
+            const version = await answer(addresses.frontend, ownFiles("frontend"), names.frontend);
+            if (addresses.internalFrontend) await answer(addresses.internalFrontend, ownFiles("internode"), names.internode);
+            return { version, ms: Date.now() - started };
         };
-        version = await answer(addresses.frontend, webFiles, names.frontend);
-        if (addresses.internalFrontend && internodeFiles) await answer(addresses.internalFrontend, internodeFiles, names.internode);
-        const startMs = Date.now() - started;
+        const { version, ms: startMs } = await launch();
 
         const job = rendering.namespaceJob;
         const namespaceJobRun = async () => {
@@ -365,13 +374,12 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
         };
         const namespaceJob = options.createNamespaces !== false && job ? await namespaceJobRun() : undefined;
 
-        const running = child;
-        return {
+        const handle: TemporalServer = {
             plan,
             rendering,
             config,
             dir,
-            pid: running.pid ?? 0,
+            pid: child?.pid ?? 0,
             addresses,
             serverNames: names,
             version,
@@ -388,17 +396,24 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
                 if (!d) throw new Error(`no server volume ${volume}`);
                 writeSecretVolume(d, data);
             },
-            exited: exitedPromise,
+            exited: () => exitedPromise,
+            restart: async () => {
+                if (child) await stopOwned(child, 15_000);
+                const again = await launch();
+                handle.pid = child?.pid ?? 0;
+                return again.ms;
+            },
             log: () => [...lines, partial].join("\n"),
             logMark: () => lines.length,
             logSince: (mark) => lines.slice(mark),
             stop: async () => {
-                const result = await stopOwned(running, 15_000);
+                const result = child ? await stopOwned(child, 15_000) : { code: null, signal: null };
                 logStream.end();
                 rmSync(dir, { recursive: true, force: true });
                 return result;
             },
         };
+        return handle;
     } catch (err) {
         if (child) await stopOwned(child, 5_000);
         rmSync(dir, { recursive: true, force: true });
@@ -406,18 +421,16 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
     }
 }
 
-/** The UI's client certificate (its Secret, as `web.additionalVolumes` mounts it): a client the frontend must accept. */
-function webClientFiles(plan: PlannedStack, rendering: ChartRendering): TlsFiles {
-    const mount = (((rendering.merged.web as Values).additionalVolumes ?? []) as { secret?: { secretName?: string } }[])[0]?.secret?.secretName;
-    if (!mount) throw new Error("the release mounts no Secret on the UI");
-    const d = secretData(plan, mount);
-    return { ca: d["ca.crt"] ?? "", cert: d["tls.crt"] ?? "", key: d["tls.key"] ?? "" };
+/** The folder of the server volume that `global.tls.<section>.server.certFile` lies in. */
+function volumeOf(rendering: ChartRendering, volumeDirs: Record<string, string>, section: "frontend" | "internode"): string {
+    const certFile = at(rendering.config, `global.tls.${section}.server.certFile`);
+    const mount = typeof certFile === "string" ? rendering.serverMounts.find((m) => certFile.startsWith(`${m.mountPath}/`)) : undefined;
+    const d = mount ? volumeDirs[mount.volume] : undefined;
+    if (!d) throw new Error(`global.tls.${section}.server.certFile (${String(certFile)}) is under no Secret volume of the server`);
+    return d;
 }
 
-/** The internode certificate, as the server mounts it for `global.tls.internode`. */
-function internodeClientFiles(rendering: ChartRendering, volumeDirs: Record<string, string>): TlsFiles | undefined {
-    const certFile = at(rendering.config, "global.tls.internode.server.certFile");
-    if (typeof certFile !== "string") return undefined;
-    const mount = rendering.serverMounts.find((m) => certFile.startsWith(`${m.mountPath}/`));
-    return mount ? tlsFilesOf(volumeDirs[mount.volume]!) : undefined;
+/** The internode certificate and key as the server mounts them (what every service presents to the others). */
+function internodeClientFiles(rendering: ChartRendering, volumeDirs: Record<string, string>): TlsFiles {
+    return tlsFilesOf(volumeOf(rendering, volumeDirs, "internode"));
 }
