@@ -108,6 +108,9 @@ export function statusName(code: number): string {
 /** No verdict from these: the call never reached the server's handlers (or the network failed). */
 const NO_VERDICT = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.CANCELLED, GrpcStatus.UNIMPLEMENTED, GrpcStatus.UNKNOWN]);
 
+/** The message of every refusal of the server's authorization interceptor (authorization.RequestUnauthorized). */
+export const REQUEST_UNAUTHORIZED = "Request unauthorized.";
+
 /** Maps a call's outcome to the authorizer's decision. */
 export function classifyOutcome(outcome: { ok: true } | { ok: false; error: unknown }): Observation {
     if (outcome.ok) return { decision: "allow", status: "OK", message: "" };
@@ -117,6 +120,9 @@ export function classifyOutcome(outcome: { ok: true } | { ok: false; error: unkn
     const message = err.details || err.message;
     // UNAUTHENTICATED is not what the stock server sends, but a gateway in front of it might.
     if (err.code === GrpcStatus.PERMISSION_DENIED || err.code === GrpcStatus.UNAUTHENTICATED) return { decision: "deny", status, message };
+    // On streams the server's refusal arrives as UNKNOWN: its stream interceptor chain has no error
+    // interceptor to turn the PermissionDenied into its gRPC status (seen on server 1.31.2).
+    if (err.code === GrpcStatus.UNKNOWN && message === REQUEST_UNAUTHORIZED) return { decision: "deny", status, message };
     if (NO_VERDICT.has(err.code)) return { decision: "error", status, message };
     return { decision: "allow", status, message };
 }
@@ -153,7 +159,12 @@ export interface ProbeOptions {
     timeoutMs?: number;
 }
 
-/** The options `@temporalio/client` gets, exactly as a worker with this profile would connect. */
+/**
+ * The options `@temporalio/client` gets, as a worker with this profile connects. The token is not
+ * among them: `connect` calls GetSystemInfo, and the server refuses even that when its claim mapper
+ * rejects the token (wrong audience, expired), so the connection is made without it and each probe
+ * carries it (`tokenMetadata`).
+ */
 export function connectionOptions(target: ProbeTarget, timeoutMs: number) {
     return {
         address: target.address,
@@ -162,17 +173,21 @@ export function connectionOptions(target: ProbeTarget, timeoutMs: number) {
             serverRootCACertificate: target.tls.serverRootCa,
             ...(target.tls.clientCertPair ? { clientCertPair: target.tls.clientCertPair } : {}),
         },
-        metadata: { authorization: `Bearer ${target.token}` },
         connectTimeout: timeoutMs,
         // No client-side retries: one call, one observation (the default interceptor retries UNAVAILABLE).
         interceptors: [],
     };
 }
 
+/** The header each probe carries. */
+export function tokenMetadata(token: string): { authorization: string } {
+    return { authorization: `Bearer ${token}` };
+}
+
 /** Connects with the real client over mTLS and runs each probe once. Throws only if it cannot connect. */
 export async function runProbes(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult[]> {
     const timeoutMs = options.timeoutMs ?? 10_000;
-    // Connect runs GetSystemInfo, which the authorizer always allows: it proves transport, not access.
+    // Connect runs GetSystemInfo (without the token): it proves transport, not access.
     const connection = await Connection.connect(connectionOptions(target, timeoutMs));
     const marker = `temporal-azure-verify-live-${randomUUID()}`;
     const results: ProbeResult[] = [];
@@ -182,7 +197,7 @@ export async function runProbes(target: ProbeTarget, options: ProbeOptions): Pro
             const predicted = options.predict(probe.api, namespace);
             let outcome: { ok: true } | { ok: false; error: unknown };
             try {
-                await connection.withDeadline(Date.now() + timeoutMs, () => probe.call(connection, target.namespace, marker));
+                await connection.withMetadata(tokenMetadata(target.token), () => connection.withDeadline(Date.now() + timeoutMs, () => probe.call(connection, target.namespace, marker)));
                 outcome = { ok: true };
             } catch (error) {
                 outcome = { ok: false, error };

@@ -116,8 +116,8 @@ export async function startFakeFrontend(options: FakeFrontendOptions): Promise<F
 
     async function gate(path: string, namespace: string, authorization: string | undefined): Promise<{ decision: "allow" | "deny"; reason: string }> {
         if (options.mode === "allow-all") return { decision: "allow", reason: "no authorizer configured" };
-        // The default authorizer's health-check exemption.
-        if (path.endsWith("/GetSystemInfo")) return { decision: "allow", reason: "health check" };
+        // The mapper runs before the authorizer's health-check exemption: a token it rejects is refused
+        // everywhere, GetSystemInfo included (as the real server does: test/server/authorization.test.ts).
         try {
             const claims = await mapper.getClaims(authorization === undefined ? {} : { authorization });
             return authorize(claims, { apiName: path, namespace });
