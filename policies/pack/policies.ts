@@ -1,5 +1,6 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { checkAuthorization, checkChartPinned, checkMutualTls, checkServerEnv, checkUiSso, findSecretMaterial } from "./checks/release";
+import { checkServerTlsFiles, checkServerTlsKeys } from "./checks/server-config";
 import { checkApiApplication, checkAssignmentRequired, checkCertificate, checkImplicitGrantOff, checkVault } from "./checks/azure";
 import { tokenAdmission } from "./admission";
 
@@ -52,6 +53,12 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
         onRelease(checkAuthorization),
     ),
     resourcePolicy("temporal-server-env-read", "No TEMPORAL_* env var on the server that the server silently ignores.", [TYPES.release], onRelease(checkServerEnv)),
+    resourcePolicy(
+        "temporal-server-tls-read",
+        "Every key of server.config.tls is one the server reads, and every TLS file lies on a volume the server mounts.",
+        [TYPES.release],
+        onRelease((values) => [...checkServerTlsKeys(values), ...checkServerTlsFiles(values)]),
+    ),
     resourcePolicy("temporal-ui-sso", "The UI signs users in with the API scope, the registered callback, and its secret from a Secret.", [TYPES.release], onRelease(checkUiSso)),
     resourcePolicy("no-secret-material-in-plain-config", "No private key, password or client secret in Helm values or ConfigMaps.", [TYPES.release, TYPES.configMap], (p) =>
         p.values !== undefined ? findSecretMaterial(p.values) : findSecretMaterial(p.data, "data"),

@@ -43,8 +43,10 @@ export interface StartOptions {
     values?: (values: Values) => Values;
     /** Create the release's namespaces as the namespace job does (default true). */
     createNamespaces?: boolean;
-    /** How long to wait for both frontends (default 120 s). */
+    /** How long to wait for the frontends (default 120 s). */
     readyTimeoutMs?: number;
+    /** Which listeners must answer before the server counts as started (default both frontends). */
+    waitFor?: ("frontend" | "internal-frontend")[];
 }
 
 export interface NamespaceJobResult {
@@ -352,8 +354,10 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
             };
             // With the server's own certificate (the internode one, which both frontends accept) and the bundles it mounts now.
             const ownFiles = (trustVolumeOf: "frontend" | "internode") => () => ({ ...internodeClientFiles(rendering, volumeDirs), ca: tlsFilesOf(volumeOf(rendering, volumeDirs, trustVolumeOf)).ca });
-            const version = await answer(addresses.frontend, ownFiles("frontend"), names.frontend);
-            if (addresses.internalFrontend) await answer(addresses.internalFrontend, ownFiles("internode"), names.internode);
+            const waitFor = options.waitFor ?? ["frontend", "internal-frontend"];
+            let version = "";
+            if (waitFor.includes("frontend")) version = await answer(addresses.frontend, ownFiles("frontend"), names.frontend);
+            if (addresses.internalFrontend && waitFor.includes("internal-frontend")) version = await answer(addresses.internalFrontend, ownFiles("internode"), names.internode);
             return { version, ms: Date.now() - started };
         };
         const { version, ms: startMs } = await launch();
