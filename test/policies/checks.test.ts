@@ -15,6 +15,14 @@ function goodValues(): Record<string, any> {
         server: {
             image: { tag: "1.31.2" },
             "internal-frontend": { enabled: true },
+            additionalVolumes: [
+                { name: "internode-tls", secret: { secretName: "temporal-internode-tls" } },
+                { name: "frontend-tls", secret: { secretName: "temporal-frontend-tls" } },
+            ],
+            additionalVolumeMounts: [
+                { name: "internode-tls", mountPath: "/etc/temporal/tls/internode", readOnly: true },
+                { name: "frontend-tls", mountPath: "/etc/temporal/tls/frontend", readOnly: true },
+            ],
             config: {
                 tls: {
                     refreshInterval: "1m",
