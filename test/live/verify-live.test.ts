@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { loadTlsFromFiles, type TlsMaterial } from "../../scripts/lib/live/certificates";
 import { PROBES } from "../../scripts/lib/live/probe";
 import { formatReport } from "../../scripts/lib/live/report";
 import { verifyLive, type VerifyInput } from "../../scripts/lib/live/verify";
+import { runVerifyLiveCli } from "./support/cli";
 import { NAMESPACE, startLocalStack, WORKER, type LocalStack } from "./support/stack";
 
 /**
@@ -14,7 +13,6 @@ import { NAMESPACE, startLocalStack, WORKER, type LocalStack } from "./support/s
  * bundled validator (see support/fake-frontend.ts for what it is and is not).
  */
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const FILE_NAMES = { ca: "TEMPORAL_TLS_SERVER_CA_CERT_PATH", cert: "TEMPORAL_TLS_CLIENT_CERT_PATH", key: "TEMPORAL_TLS_CLIENT_KEY_PATH" };
 
 let stack: LocalStack;
@@ -53,19 +51,6 @@ const byName = (report: Awaited<ReturnType<typeof verifyLive>>, name: string) =>
     assert.ok(probe, `probe ${name} ran`);
     return probe;
 };
-
-function runCli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", path.join("scripts", "verify-live.ts"), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
-        child.stdin.end(stdin);
-    });
-}
 
 describe("verify-live against a local frontend over mTLS", () => {
     it("(a) worker with payments:write: namespace probes allowed, cluster probes denied, as predicted", async () => {
@@ -190,7 +175,7 @@ describe("verify-live against a local frontend over mTLS", () => {
     it("(e) the CLI end to end: --outputs and --token -, exit 0, the token never printed", async () => {
         const token = await stack.entra.appToken(stack.workerClientId, ["payments:write"]);
         const file = stack.writeOutputs(stack.secured);
-        const { code, stdout, stderr } = await runCli(["--outputs", file, "--as", `worker:${WORKER}`, "--token", "-"], `${token}\n`);
+        const { code, stdout, stderr } = await runVerifyLiveCli(["--outputs", file, "--as", `worker:${WORKER}`, "--token", "-"], `${token}\n`);
         assert.equal(code, 0, stdout + stderr);
         assert.match(stdout, /result: all 5 probes match the validator's prediction/);
         assert.match(stdout, /SignalWorkflowExecution\s+write\s+payments\s+allow\s+allow \(NOT_FOUND\)\s+match/);
@@ -204,7 +189,7 @@ describe("verify-live against a local frontend over mTLS", () => {
     it("(f) a frontend with no authorizer: exit 1 and the report names the mismatching probes", async () => {
         const token = await stack.entra.appToken(stack.workerClientId, ["payments:write"]);
         const file = stack.writeOutputs(stack.open);
-        const { code, stdout, stderr } = await runCli(["--outputs", file, "--as", `worker:${WORKER}`, "--token", "-"], token);
+        const { code, stdout, stderr } = await runVerifyLiveCli(["--outputs", file, "--as", `worker:${WORKER}`, "--token", "-"], token);
         assert.equal(code, 1, stdout + stderr);
         assert.match(stdout, /result: 2 of 5 probes disagree with the validator: ListNamespaces, ListClusters/);
         assert.match(stdout, /MISMATCH ListNamespaces \(cluster\): the frontend allowed it \(OK\), but the validator predicts deny: ListNamespaces needs Reader \(2\) on the cluster/);

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { runVerifyLive } from "../../scripts/lib/live/run";
 import { planStack, type PlannedStack } from "../upstream/plan";
+import { runVerifyLiveCli } from "../live/support/cli";
 import { secretFiles, skip, startStackServer, tokenFor, uiClientId, type StackServer } from "./support";
 
 /**
@@ -19,7 +19,6 @@ import { secretFiles, skip, startStackServer, tokenFor, uiClientId, type StackSe
  */
 
 type Values = Record<string, unknown>;
-const ROOT = resolve(__dirname, "..", "..");
 
 let plan: PlannedStack;
 let dir: string;
@@ -56,20 +55,6 @@ async function verify(s: StackServer, args: string[], token: string): Promise<Ru
     return { code, stdout, stderr, report: JSON.parse(stdout) as Run["report"] };
 }
 
-/** The real CLI, as `npm run verify:live` runs it. */
-function cli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolveRun, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", join("scripts", "verify-live.ts"), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => resolveRun({ code, stdout, stderr }));
-        child.stdin.end(stdin);
-    });
-}
-
 const principal = (label: string) => {
     const p = plan.principals.find((x) => x.label === label);
     assert.ok(p, label);
@@ -97,7 +82,7 @@ describe("verify:live against the real server", { skip }, () => {
         it("each worker: every probe matches the validator and the worker's own namespace is open (exit 0)", async () => {
             // The payments worker through the real CLI, as `npm run verify:live` runs it...
             const paymentsToken = await tokenFor(s.entra, plan, principal("worker:payments-worker"));
-            const run = await cli(["--outputs", outputsFile(s), "--as", "worker:payments-worker", "--address", s.server.addresses.frontend, "--token", "-", ...workerFiles("payments-worker")], `${paymentsToken}\n`);
+            const run = await runVerifyLiveCli(["--outputs", outputsFile(s), "--as", "worker:payments-worker", "--address", s.server.addresses.frontend, "--token", "-", ...workerFiles("payments-worker")], `${paymentsToken}\n`);
             assert.equal(run.code, 0, run.stdout + run.stderr);
             assert.match(run.stdout, /result: all 5 probes match the validator's prediction/);
             assert.match(run.stdout, /SignalWorkflowExecution\s+write\s+payments\s+allow\s+allow \(NOT_FOUND\)\s+match/);
