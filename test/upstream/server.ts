@@ -271,21 +271,31 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
             adminRoots[m.mountPath] = vdir;
         }
 
-        const ports = await allocatePorts(rendering.services, rendering.config);
         const persistence = rendering.config.persistence as { datastores?: Record<string, { sql?: { databaseName?: string } }> };
         const databaseFiles: Record<string, string> = {};
         mkdirSync(join(dir, "db"));
         for (const [name, store] of Object.entries(persistence.datastores ?? {})) databaseFiles[name] = join(dir, "db", `${store.sql?.databaseName ?? name}.db`);
-        const config = substitute(rendering.config, {
-            mountRoots,
-            jwksUrl: options.jwksUrl,
-            databaseFiles,
-            ports,
-            ...(options.refreshInterval !== undefined ? { refreshInterval: options.refreshInterval } : {}),
-        });
         const configFile = join(dir, "config", "config_template.yaml");
         mkdirSync(join(dir, "config"));
-        writeFileSync(configFile, configTemplateText(config));
+        let ports: Ports = { services: {}, pprof: 0, metrics: 0 };
+        let config: Values = {};
+        const addr = (s: ServerService) => `127.0.0.1:${ports.services[s]?.grpcPort ?? 0}`;
+        const addresses = {} as TemporalServer["addresses"];
+        /** Free loopback ports (the `ports` substitution) and the config file with them; `addresses` follows. */
+        const configure = async () => {
+            ports = await allocatePorts(rendering.services, rendering.config);
+            config = substitute(rendering.config, {
+                mountRoots,
+                jwksUrl: options.jwksUrl,
+                databaseFiles,
+                ports,
+                ...(options.refreshInterval !== undefined ? { refreshInterval: options.refreshInterval } : {}),
+            });
+            writeFileSync(configFile, configTemplateText(config));
+            Object.assign(addresses, { frontend: addr("frontend"), history: addr("history"), matching: addr("matching") });
+            if (ports.services["internal-frontend"]) addresses.internalFrontend = addr("internal-frontend");
+        };
+        await configure();
 
         // The container's env (every service's is the same but for SERVICES), secrets resolved as kubelet does.
         const containerEnv = serverContainerEnv(rendering.merged, "frontend");
@@ -312,13 +322,6 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
             return typeof v === "string" ? v : "";
         };
         const names = { frontend: serverName("frontend"), internode: serverName("internode") };
-        const addr = (s: ServerService) => `127.0.0.1:${ports.services[s]?.grpcPort ?? 0}`;
-        const addresses = {
-            frontend: addr("frontend"),
-            history: addr("history"),
-            matching: addr("matching"),
-            ...(ports.services["internal-frontend"] ? { internalFrontend: addr("internal-frontend") } : {}),
-        };
 
         let exitedPromise: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null });
         /** Spawns the binary and waits until both frontends answer GetSystemInfo over mTLS; returns the version and the time it took. */
@@ -360,7 +363,23 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
             if (addresses.internalFrontend && waitFor.includes("internal-frontend")) version = await answer(addresses.internalFrontend, ownFiles("internode"), names.internode);
             return { version, ms: Date.now() - started };
         };
-        const { version, ms: startMs } = await launch();
+        /**
+         * Another process may take a port between its allocation and the server's bind (other test
+         * files start servers at the same time): then the server exits with "address already in use"
+         * and is started again on fresh ports.
+         */
+        const launchOnFreePorts = async (reusePorts: boolean) => {
+            for (let attempt = 1; ; attempt++) {
+                if (attempt > 1 || !reusePorts) await configure();
+                try {
+                    return await launch();
+                } catch (err) {
+                    if (attempt < 4 && err instanceof ServerExitedError && /address already in use/.test(err.logTail)) continue;
+                    throw err;
+                }
+            }
+        };
+        const { version, ms: startMs } = await launchOnFreePorts(true);
 
         const job = rendering.namespaceJob;
         const namespaceJobRun = async () => {
@@ -381,7 +400,9 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
         const handle: TemporalServer = {
             plan,
             rendering,
-            config,
+            get config() {
+                return config;
+            },
             dir,
             pid: child?.pid ?? 0,
             addresses,
@@ -403,7 +424,7 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
             exited: () => exitedPromise,
             restart: async () => {
                 if (child) await stopOwned(child, 15_000);
-                const again = await launch();
+                const again = await launchOnFreePorts(true);
                 handle.pid = child?.pid ?? 0;
                 return again.ms;
             },
