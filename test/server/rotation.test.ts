@@ -99,6 +99,14 @@ class Callers {
         this.running = false;
         await this.loop;
     }
+
+    /** The next step's material reaches the callers (the previous step's becomes the lagging one), between two rounds of calls. */
+    async advance(files: TlsFiles): Promise<void> {
+        await this.stop();
+        this.lagging = this.current;
+        this.current = files;
+        this.start();
+    }
 }
 
 describe("renewal and CA rotation on the running server", { skip }, () => {
@@ -184,9 +192,8 @@ describe("renewal and CA rotation on the running server", { skip }, () => {
         callers.start();
         try {
             // Step 1: every bundle gains the next CA; nothing is reissued.
+            await callers.advance(workerFiles(step1));
             rollSecrets(step1);
-            callers.lagging = callers.current;
-            callers.current = workerFiles(step1);
             await new Promise((r) => setTimeout(r, RELOAD_WAIT_MS));
             // Without a restart, server 1.31.2 has not taken up the appended CA (temporalio/temporal#11230): a
             // certificate of the next CA is still refused after three reload intervals. Hence the roll.
@@ -196,18 +203,16 @@ describe("renewal and CA rotation on the running server", { skip }, () => {
             assert.equal(outcome(await frontendCheck(newCaClient, "a worker certificate of the next CA")), "accepted");
 
             // Step 2: the next CA issues every leaf; the server reloads them (no roll).
+            await callers.advance(workerFiles(step2));
             rollSecrets(step2);
-            callers.lagging = callers.current;
-            callers.current = workerFiles(step2);
             await until("the frontend serves the leaf of the next CA", 10_000, async () => (await served(s.server.addresses.frontend, s.server.serverNames.frontend, workerFiles(step2))).issuer === "CN=Temporal dev CA 2027");
             await new Promise((r) => setTimeout(r, RELOAD_WAIT_MS));
             // A client that skipped step 1 (its bundle lacks the next CA) cannot verify the frontend any more: why step 1 comes first.
             assert.equal(outcome(await frontendCheck(workerFiles(plan0), "a worker still on the bundle of before step 1")), "server-untrusted");
 
             // Step 3: the old CA is retired everywhere.
+            await callers.advance(workerFiles(step3));
             rollSecrets(step3);
-            callers.lagging = callers.current;
-            callers.current = workerFiles(step3);
             await new Promise((r) => setTimeout(r, RELOAD_WAIT_MS));
             await roll();
             await new Promise((r) => setTimeout(r, RELOAD_WAIT_MS));

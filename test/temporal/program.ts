@@ -62,8 +62,12 @@ export async function runProgram(
         if (await pulumi.isSecret(output)) secretOutputs.push(name);
         outputs[name] = await new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
     }
+    // Until the release is registered and no resource has come for three rounds: on a loaded machine
+    // the emulators' asynchronous signing can leave one quiet round while work is still pending.
+    const hasRelease = () => engine.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release");
     let last = -1;
-    for (let i = 0; i < 200 && engine.resources.length !== last; i++) {
+    for (let i = 0, quiet = 0; i < 400 && (quiet < 3 || !hasRelease()); i++) {
+        quiet = engine.resources.length === last ? quiet + 1 : 0;
         last = engine.resources.length;
         await new Promise((r) => setTimeout(r, 25));
         await settle();
