@@ -315,7 +315,7 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
             partial = parts.pop() ?? "";
             lines.push(...parts);
         };
-        const tail = () => [...lines, partial].slice(-40).join("\n");
+        const tail = () => [...lines, partial].slice(-100).join("\n");
 
         const serverName = (section: string) => {
             const v = at(config, `global.tls.${section}.client.serverName`);
