@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { cloneValues, renderChart } from "../upstream/chart";
 import { planStack, type PlannedStack } from "../upstream/plan";
@@ -107,6 +110,39 @@ for (const stack of ["dev", "prod"] as const) {
         });
     });
 }
+
+describe("namespace registration through the internal frontend with archival on", { skip }, () => {
+    // temporalio/temporal#4919 (open) and #7631: RegisterNamespace through the internal frontend failed
+    // with "unable to find bootstrap container for the given service name" when archival was on (the
+    // handler looked archivers up under the frontend's service name). Chart 1.6.0's default leaves
+    // archival off; this turns it on (filestore) to show that server 1.31.2 registers anyway.
+    it("creates the release's namespaces, archival on for history and visibility", async () => {
+        const archive = mkdtempSync(join(tmpdir(), "temporal-archival-"));
+        const filestore = { fileMode: "0666", dirMode: "0766" };
+        let s: StackServer | undefined;
+        try {
+            s = await startStackServer(await planOf("dev"), {
+                values: (v) => {
+                    const server = v.server as Values;
+                    server.archival = { history: { state: "enabled", enableRead: true, provider: { filestore } }, visibility: { state: "enabled", enableRead: true, provider: { filestore } } };
+                    server.namespaceDefaults = { archival: { history: { state: "enabled", URI: `file://${archive}/history` }, visibility: { state: "enabled", URI: `file://${archive}/visibility` } } };
+                    return v;
+                },
+            });
+            assert.deepEqual(
+                s.server.namespaceJob?.map((r) => [r.namespace, r.outcome]),
+                [
+                    ["payments", "created"],
+                    ["orders", "created"],
+                ],
+            );
+            assert.equal(((s.server.config.archival as Values).history as Values).state, "enabled");
+        } finally {
+            await s?.stop();
+            rmSync(archive, { recursive: true, force: true });
+        }
+    });
+});
 
 describe("the substitutions", () => {
     it("are exactly the issue's: mounts, the JWKS, the database, loopback ports, and the rotation test's reload interval", () => {
