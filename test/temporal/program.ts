@@ -6,7 +6,7 @@ import { Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1
 import { NetworkPolicy, type INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { StatefulSet } from "kubernetes-models/apps/v1";
 import { setupFullEngine } from "../../scripts/lib/offline/emulators";
-import { settle, type Emulator, type OfflineEngine, type RecordedResource } from "../../scripts/lib/offline/engine";
+import { settleProgram, type Emulator, type OfflineEngine, type RecordedResource } from "../../scripts/lib/offline/engine";
 import { chartKeyIssues } from "../../infra/temporal/chart-keys";
 import { runTlsChecks } from "../../scripts/lib/plan/tls-checks";
 import { readStackFile, type StackFile } from "../../scripts/lib/plan/run";
@@ -62,16 +62,8 @@ export async function runProgram(
         if (await pulumi.isSecret(output)) secretOutputs.push(name);
         outputs[name] = await new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
     }
-    // Until the release is registered and no resource has come for three rounds: on a loaded machine
-    // the emulators' asynchronous signing can leave one quiet round while work is still pending.
-    const hasRelease = () => engine.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release");
-    let last = -1;
-    for (let i = 0, quiet = 0; i < 400 && (quiet < 3 || !hasRelease()); i++) {
-        quiet = engine.resources.length === last ? quiet + 1 : 0;
-        last = engine.resources.length;
-        await new Promise((r) => setTimeout(r, 25));
-        await settle();
-    }
+    // Every registration the program started, however long the emulators' signing takes on a loaded machine.
+    await settleProgram();
     const values = engine.byName("kubernetes:helm.sh/v3:Release", "temporal").inputs.values as Record<string, unknown>;
     return { stack, engine, raw, outputs, secretOutputs, values };
 }
