@@ -14,4 +14,12 @@ export const UPSTREAM_BINARIES = {
     actionlint: { name: "actionlint", pkg: "github.com/rhysd/actionlint/cmd/actionlint", moduleDir: join(__dirname, "..", "workflows") },
     /** The authorization oracle (./oracle): v1.31.2's own claim mapper, key provider, authorizer and interceptor, one call per stdin line. */
     authorizationOracle: { name: "temporal-authz-oracle", pkg: "./oracle" },
+    /**
+     * The server the `temporalio/ui:2.52.0` image runs: github.com/temporalio/ui-server/v2 v2.52.0's
+     * own cmd/server, with the UI's assets embedded. A module of its own (`ui-server/`): in one module
+     * Go's version selection would take the higher of each shared dependency, moving the server's
+     * go.temporal.io/api (v1.62.8 → v1.62.14) and the UI's grpc-gateway, urfave/cli, x/net and eight
+     * others, so neither binary would be the one its image ships.
+     */
+    temporalUiServer: { name: "temporal-ui-server", pkg: "github.com/temporalio/ui-server/v2/cmd/server", moduleDir: join(__dirname, "ui-server") },
 } as const satisfies Record<string, GoBinarySpec>;

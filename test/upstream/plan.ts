@@ -55,6 +55,8 @@ export interface PlannedStack {
     principals: Principal[];
     /** TLS resources (keys and certificates, secrets revealed): what a following plan carries over. */
     tlsState: Pick<RecordedResource, "type" | "name" | "inputs" | "state">[];
+    /** Entra ID objects (`azuread:` resources, secrets revealed): app registrations, service principals, app-role assignments, the UI's client secret. */
+    entra: Pick<RecordedResource, "type" | "name" | "inputs" | "state">[];
 }
 
 /** JSON with object keys sorted: equal inputs compare equal whatever their key order. */
@@ -116,6 +118,7 @@ async function planHere(request: PlanRequest): Promise<PlannedStack> {
         raw: run.raw,
         principals: principalsOf(run.engine.resources, run.outputs, admission),
         tlsState: run.engine.resources.filter((r) => r.type.startsWith("tls:")).map(({ type, name, inputs, state }) => ({ type, name, inputs, state })),
+        entra: run.engine.resources.filter((r) => r.type.startsWith("azuread:")).map(({ type, name, inputs, state }) => ({ type, name, inputs, state })),
     };
 }
 
