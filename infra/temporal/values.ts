@@ -144,9 +144,15 @@ export function authorizationConfig(auth: TemporalValuesInput["auth"], s: Tempor
     };
 }
 
-/** The UI's environment: TLS to the frontend and OIDC sign-in. The client secret is NOT here (it comes from `web.additionalEnvSecretName`). */
-export function webEnv(input: Pick<TemporalValuesInput, "serviceNames" | "ui">): EnvVar[] {
+/**
+ * The UI's environment: TLS to the frontend and OIDC sign-in. The client secret is NOT here (it comes
+ * from `web.additionalEnvSecretName`). Every variable is one ui-server 2.52.0 acts on (test/ui runs it):
+ * it has no use for TEMPORAL_AUTH_TYPE (OIDC is all it does) or TEMPORAL_AUTH_LABEL (its sign-in page
+ * says "Continue to SSO" whatever the label), so they are not set.
+ */
+export function webEnv(input: Pick<TemporalValuesInput, "serviceNames" | "ui" | "temporalNamespaces">): EnvVar[] {
     const { ui } = input;
+    const firstNamespace = input.temporalNamespaces[0]?.name;
     return [
         { name: "TEMPORAL_TLS_CA", value: `${MOUNTS.web}/ca.crt` },
         { name: "TEMPORAL_TLS_CERT", value: `${MOUNTS.web}/tls.crt` },
@@ -154,8 +160,6 @@ export function webEnv(input: Pick<TemporalValuesInput, "serviceNames" | "ui">):
         { name: "TEMPORAL_TLS_SERVER_NAME", value: input.serviceNames.frontendServerName },
         { name: "TEMPORAL_TLS_ENABLE_HOST_VERIFICATION", value: "true" },
         { name: "TEMPORAL_AUTH_ENABLED", value: "true" },
-        { name: "TEMPORAL_AUTH_TYPE", value: "oidc" },
-        { name: "TEMPORAL_AUTH_LABEL", value: "Microsoft Entra ID" },
         { name: "TEMPORAL_AUTH_PROVIDER_URL", value: ui.issuerUrl },
         { name: "TEMPORAL_AUTH_ISSUER_URL", value: ui.issuerUrl },
         { name: "TEMPORAL_AUTH_CLIENT_ID", value: ui.clientId },
@@ -164,6 +168,8 @@ export function webEnv(input: Pick<TemporalValuesInput, "serviceNames" | "ui">):
         { name: "TEMPORAL_AUTH_SCOPES", value: ui.scopes.join(",") },
         // The server's claim mapper reads the access token (audience = the API); the ID token's audience is the UI.
         { name: "TEMPORAL_AUTH_USE_ID_TOKEN_AS_BEARER", value: "false" },
+        // The UI opens "default" after sign-in unless told otherwise, and the release never creates it.
+        ...(firstNamespace !== undefined ? [{ name: "TEMPORAL_DEFAULT_NAMESPACE", value: firstNamespace }] : []),
     ];
 }
 

@@ -128,6 +128,20 @@ describe("release checks", () => {
         assert.deepEqual(findSecretMaterial(v), ["values.web.additionalEnv.10 sets TEMPORAL_AUTH_CLIENT_SECRET as a literal env value: use a Secret"]);
     });
 
+    it("catch UI variables the UI server ignores, and a UI that opens a namespace the release does not create", () => {
+        const v = goodValues();
+        v.web.additionalEnv.push({ name: "TEMPORAL_AUTH_LABEL", value: "Microsoft Entra ID" }, { name: "TEMPORAL_AUTH_AUDIENCE", value: API });
+        (v.server.config as Record<string, unknown>).namespaces = { create: true, namespace: [{ name: "payments" }, { name: "orders" }] };
+        assert.deepEqual(checkUiSso(v), [
+            'values.web.additionalEnv sets TEMPORAL_AUTH_LABEL, which ui-server 2.52.0 ignores: its sign-in page says "Continue to SSO" whatever the label (the settings it renders from carry none)',
+            "values.web.additionalEnv sets TEMPORAL_AUTH_AUDIENCE, which the UI server never reads (it is silently ignored)",
+            'values.web.additionalEnv TEMPORAL_DEFAULT_NAMESPACE is not set, so the UI opens "default" after sign-in, which the release does not create ("Namespace … is not found"): set it to one of payments, orders',
+        ]);
+        v.web.additionalEnv = v.web.additionalEnv.filter((e: { name: string }) => !["TEMPORAL_AUTH_LABEL", "TEMPORAL_AUTH_AUDIENCE"].includes(e.name));
+        v.web.additionalEnv.push({ name: "TEMPORAL_DEFAULT_NAMESPACE", value: "orders" });
+        assert.deepEqual(checkUiSso(v), []);
+    });
+
     it("catch private keys and passwords in plain values", () => {
         const found = findSecretMaterial({ a: { tlsKey: "-----BEGIN EC PRIVATE KEY-----\nabc" }, db: { password: "hunter2", existingSecret: "db" } });
         assert.deepEqual(found, [

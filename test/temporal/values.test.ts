@@ -181,11 +181,17 @@ describe("Helm values: the UI's sign-in", () => {
 
     it("takes provider, issuer, client id and callback from the identity outputs", () => {
         assert.equal(e.TEMPORAL_AUTH_ENABLED, "true");
-        assert.equal(e.TEMPORAL_AUTH_TYPE, "oidc");
         assert.equal(e.TEMPORAL_AUTH_PROVIDER_URL, ISSUER);
         assert.equal(e.TEMPORAL_AUTH_ISSUER_URL, ISSUER);
         assert.equal(e.TEMPORAL_AUTH_CLIENT_ID, UI_CLIENT_ID);
         assert.equal(e.TEMPORAL_AUTH_CALLBACK_URL, "https://temporal.dev.contoso.example/auth/sso/callback");
+    });
+
+    it("sets no variable ui-server 2.52.0 ignores, and opens the first declared namespace after sign-in", () => {
+        assert.equal(e.TEMPORAL_AUTH_TYPE, undefined);
+        assert.equal(e.TEMPORAL_AUTH_LABEL, undefined);
+        assert.equal(e.TEMPORAL_DEFAULT_NAMESPACE, "payments");
+        assert.equal(devInput.temporalNamespaces[0]?.name, "payments");
     });
 
     it("gets the client secret only from the Secret named by web.additionalEnvSecretName", () => {

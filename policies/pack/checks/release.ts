@@ -155,6 +155,31 @@ export function checkServerEnv(values: unknown): string[] {
     return out;
 }
 
+/**
+ * Env names the UI image's config template reads (ui-server v2.52.0 `config/docker.yaml`, which the
+ * `temporalio/ui:2.52.0` image runs with); test/ui checks this list against the real template.
+ */
+export const UI_READ_ENV = new Set([
+    "TEMPORAL_ADDRESS", "TEMPORAL_UI_PORT", "TEMPORAL_UI_PUBLIC_PATH", "TEMPORAL_UI_ENABLED", "TEMPORAL_CLOUD_UI", "TEMPORAL_DEFAULT_NAMESPACE",
+    "TEMPORAL_FEEDBACK_URL", "TEMPORAL_DISABLE_NEWS_FETCH", "TEMPORAL_NAV_COLLAPSED_BY_DEFAULT", "TEMPORAL_CONFIG_REFRESH_INTERVAL",
+    "TEMPORAL_SHOW_TEMPORAL_SYSTEM_NAMESPACE", "TEMPORAL_DISABLE_WRITE_ACTIONS", "TEMPORAL_WORKFLOW_TERMINATE_DISABLED", "TEMPORAL_WORKFLOW_CANCEL_DISABLED",
+    "TEMPORAL_WORKFLOW_SIGNAL_DISABLED", "TEMPORAL_WORKFLOW_UPDATE_DISABLED", "TEMPORAL_WORKFLOW_RESET_DISABLED", "TEMPORAL_WORKFLOW_PAUSE_DISABLED",
+    "TEMPORAL_BATCH_ACTIONS_DISABLED", "TEMPORAL_START_WORKFLOW_DISABLED", "TEMPORAL_HIDE_WORKFLOW_QUERY_ERRORS", "TEMPORAL_REFRESH_WORKFLOW_COUNTS_DISABLED",
+    "TEMPORAL_ACTIVITY_COMMANDS_DISABLED", "TEMPORAL_CSRF_COOKIE_INSECURE", "TEMPORAL_CORS_UNSAFE_ALLOW_ALL_ORIGINS", "TEMPORAL_CORS_ORIGINS",
+    "TEMPORAL_TLS_CA", "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA_DATA", "TEMPORAL_TLS_CERT_DATA", "TEMPORAL_TLS_KEY_DATA",
+    "TEMPORAL_TLS_ENABLE_HOST_VERIFICATION", "TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_UI_SERVER_TLS_CERT", "TEMPORAL_UI_SERVER_TLS_KEY",
+    "TEMPORAL_AUTH_ENABLED", "TEMPORAL_AUTH_REDIRECT_TO_PROVIDER", "TEMPORAL_AUTH_LABEL", "TEMPORAL_AUTH_TYPE", "TEMPORAL_AUTH_PROVIDER_URL",
+    "TEMPORAL_AUTH_ISSUER_URL", "TEMPORAL_AUTH_CLIENT_ID", "TEMPORAL_AUTH_CLIENT_SECRET", "TEMPORAL_AUTH_CALLBACK_URL", "TEMPORAL_AUTH_USE_ID_TOKEN_AS_BEARER",
+    "TEMPORAL_AUTH_SCOPES", "TEMPORAL_CODEC_ENDPOINT", "TEMPORAL_CODEC_PASS_ACCESS_TOKEN", "TEMPORAL_CODEC_INCLUDE_CREDENTIALS",
+    "TEMPORAL_CODEC_DEFAULT_ERROR_MESSAGE", "TEMPORAL_CODEC_DEFAULT_ERROR_LINK", "TEMPORAL_FORWARD_HEADERS", "TEMPORAL_HIDE_LOGS",
+]);
+
+/** Variables the template reads into the UI server's config but that ui-server 2.52.0 never acts on (seen running it in test/ui). */
+export const UI_IGNORED_ENV: Readonly<Record<string, string>> = {
+    TEMPORAL_AUTH_LABEL: 'its sign-in page says "Continue to SSO" whatever the label (the settings it renders from carry none)',
+    TEMPORAL_AUTH_TYPE: "it signs in with OIDC whatever the type",
+};
+
 export function checkUiSso(values: unknown): string[] {
     const out: string[] = [];
     const env = (name: string) => envValue(values, "web.additionalEnv", name);
@@ -175,6 +200,18 @@ export function checkUiSso(values: unknown): string[] {
     }
     const secretName = getPath(values, "web.additionalEnvSecretName");
     if (typeof secretName !== "string" || secretName === "") out.push("values.web.additionalEnvSecretName must name the Secret holding TEMPORAL_AUTH_CLIENT_SECRET");
+    for (const e of envList(values, "web.additionalEnv")) {
+        if (!e.name.startsWith("TEMPORAL_")) continue;
+        if (!UI_READ_ENV.has(e.name)) out.push(`values.web.additionalEnv sets ${e.name}, which the UI server never reads (it is silently ignored)`);
+        else if (e.name in UI_IGNORED_ENV) out.push(`values.web.additionalEnv sets ${e.name}, which ui-server 2.52.0 ignores: ${UI_IGNORED_ENV[e.name]}`);
+    }
+    const created = ((getPath(values, "server.config.namespaces.namespace") ?? []) as { name?: unknown }[]).map((n) => String(n.name));
+    const landing = env("TEMPORAL_DEFAULT_NAMESPACE");
+    if (getPath(values, "server.config.namespaces.create") === true && created.length > 0 && !created.includes(landing ?? "default")) {
+        out.push(
+            `values.web.additionalEnv TEMPORAL_DEFAULT_NAMESPACE ${landing === undefined ? 'is not set, so the UI opens "default" after sign-in' : `is "${landing}"`}, which the release does not create ("Namespace … is not found"): set it to one of ${created.join(", ")}`,
+        );
+    }
     return out;
 }
 
