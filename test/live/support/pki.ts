@@ -75,7 +75,7 @@ async function issue(
             new x509.BasicConstraintsExtension(false, undefined, true),
             new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
             new x509.ExtendedKeyUsageExtension([usage]),
-            ...(dnsNames.length ? [new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: "dns" as const, value })))] : []),
+            ...(dnsNames.length ? [new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: /^\d+(\.\d+){3}$/.test(value) ? ("ip" as const) : ("dns" as const), value })))] : []),
             await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
         ],
     });
@@ -91,4 +91,10 @@ export async function createTestPki(serverDnsNames: string[], workerName: string
         client: await issue(ca, workerName, x509.ExtendedKeyUsage.clientAuth, []),
         strangerClient: await issue(stranger, workerName, x509.ExtendedKeyUsage.clientAuth, []),
     };
+}
+
+/** A CA and one server certificate for these names (DNS names, or IPv4 addresses as IP SANs): what a public web endpoint presents. */
+export async function createServerPki(names: string[]): Promise<{ ca: Issued; server: Issued }> {
+    const ca = await makeCa("temporal-azure test web CA");
+    return { ca: { certPem: ca.certPem, keyPem: ca.keyPem }, server: await issue(ca, names[0] ?? "localhost", x509.ExtendedKeyUsage.serverAuth, names) };
 }
