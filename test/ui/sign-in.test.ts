@@ -86,7 +86,7 @@ describe("signing in to the Web UI of the dev release", { skip }, () => {
         await s?.stop();
     });
 
-    it("stops a user with no assignment at the sign-in page, as Entra's assignment-required does (AADSTS50105), and issues no token", async () => {
+    it("stops a user with no assignment at the sign-in page (a reproduction of Entra's assignment-required rule, AADSTS50105) and issues no token", async () => {
         // A reproduction of Entra's rule, not Entra: the provider refuses users with no app-role
         // assignment on a service principal with appRoleAssignmentRequired (both of the stack's).
         const outsider = account((a) => a.login.startsWith("outsider@"), "a user with no assignment");
@@ -99,7 +99,7 @@ describe("signing in to the Web UI of the dev release", { skip }, () => {
         assert.ok(page.url().startsWith(s.entra.origin), `the user stays at the provider (${page.url()})`);
         assert.deepEqual(tokensOf(outsider.login), [], "no token was issued");
         assert.deepEqual(s.entra.signIns.find((x) => x.login === outsider.login)?.outcome, "AADSTS50105");
-        await page.goto(`${s.ingress.url}/`, { waitUntil: "networkidle" });
+        await page.goto(`${s.ingress.url}/`);
         await page.getByRole("button", { name: SIGN_IN_BUTTON }).waitFor();
         assert.match(page.url(), /\/login\?returnUrl=/, "the UI has no session for them");
     });
@@ -126,7 +126,7 @@ describe("signing in to the Web UI of the dev release", { skip }, () => {
         const link = readerPage.getByRole("link", { name: WORKFLOW_ID });
         await link.waitFor();
         await screenshot(readerPage, "05-reader-payments-workflows");
-        assert.equal(await readerPage.getByText("1 Workflow", { exact: true }).count(), 1);
+        await readerPage.getByText("1 Workflow", { exact: true }).waitFor();
         assert.match((await link.getAttribute("href")) ?? "", new RegExp(`/namespaces/payments/workflows/${WORKFLOW_ID}/${workflowRunId}`));
     });
 
@@ -161,6 +161,7 @@ describe("signing in to the Web UI of the dev release", { skip }, () => {
             assert.equal(c.clientCertificateCN, web, `${c.method} came with the UI's planned client certificate`);
         }
         assert.equal(jwtClaims(token.idToken).aud, s.directory.ui.clientId, "the ID token is for the UI");
+        assert.ok(s.entra.jwksFetches() >= 1, "the server verified it with the keys it fetched from the provider (jwtKeyProvider)");
         assert.match(s.ui.log(), /\[Auth\] Validating ID token from Authorization-Extras header/, "the UI server checked the ID token, whose audience is its own client id");
     });
 
@@ -191,7 +192,10 @@ describe("signing in to the Web UI of the dev release", { skip }, () => {
         const page = readerPage;
         const context = page.context();
         const names = async () => (await context.cookies(s.ingress.url)).map((c) => c.name).sort();
-        assert.ok((await names()).includes("refresh"), "signed in, the UI holds a refresh token (HttpOnly cookie)");
+        const refresh = (await context.cookies(s.ingress.url)).find((c) => c.name === "refresh");
+        // Behind the Ingress's TLS termination the UI server sees plain HTTP, so it leaves Secure off
+        // (it sets Secure only when it terminates TLS itself); HttpOnly and SameSite=Strict hold.
+        assert.deepEqual(refresh && { httpOnly: refresh.httpOnly, sameSite: refresh.sameSite, secure: refresh.secure }, { httpOnly: true, sameSite: "Strict", secure: false }, "signed in, the UI holds a refresh token");
         await page.getByTestId("user-menu-trigger").click();
         await page.getByRole("menuitem", { name: "Log out" }).click();
         await page.waitForURL((u) => u.href.startsWith(`${s.ingress.url}/login`));

@@ -148,6 +148,21 @@ describe("the Temporal UI server of the dev release", { skip }, () => {
         }
     });
 
+    it("HTML-escapes what its config template reads, so every value the release gives it avoids + & ' \" < >", async () => {
+        // The template is rendered with html/template: `+` becomes &#43;, `&` &amp;, `'` &#39;.
+        const other = await startUiServer(plan, { ...options, values: withWebEnv((env) => [...env.filter((e) => e.name !== "TEMPORAL_DEFAULT_NAMESPACE"), { name: "TEMPORAL_DEFAULT_NAMESPACE", value: "a+b&c'd~e.f_g-h" }]) });
+        try {
+            const settings = (await fetch(`${other.url}/api/v1/settings`).then((r) => r.json())) as { DefaultNamespace: string };
+            assert.equal(settings.DefaultNamespace, "a&#43;b&amp;c&#39;d~e.f_g-h");
+        } finally {
+            await other.stop();
+        }
+        // The client secret included: Entra's (and the plan's) use A-Z a-z 0-9 ~ . _ - only; a `+` would reach Entra as &#43; (invalid_client).
+        const read = new Set(configTemplateEnvNames(dockerConfigTemplate()));
+        const escaped = Object.entries(ui.releasedEnv).filter(([k, v]) => read.has(k) && /[+&'"<>\0]/.test(v)).map(([k]) => k);
+        assert.deepEqual(escaped, []);
+    });
+
     it("exits at start when it cannot fetch the provider's discovery document", async () => {
         const closed = `https://127.0.0.1:${await freePort()}`;
         await assert.rejects(

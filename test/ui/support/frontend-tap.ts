@@ -36,6 +36,15 @@ export interface FrontendTap {
 
 const HOP_BY_HOP = new Set([":authority", ":scheme", ":method", ":path", "connection", "host", "keep-alive", "transfer-encoding", "upgrade"]);
 
+/** grpc-message is percent-encoded; a malformed one is kept as sent. */
+function safeDecode(v: string): string {
+    try {
+        return decodeURIComponent(v);
+    } catch {
+        return v;
+    }
+}
+
 function forwardable(headers: http2.IncomingHttpHeaders): http2.OutgoingHttpHeaders {
     return Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP_BY_HOP.has(k) && !k.startsWith(":")));
 }
@@ -79,20 +88,23 @@ export async function startFrontendTap(options: {
         const request = upstream.request({ ":method": String(headers[":method"] ?? "POST"), ":path": path, ...forwardable(headers) });
         const status = (h: http2.IncomingHttpHeaders) => {
             if (h["grpc-status"] !== undefined) call.grpcStatus = Number(h["grpc-status"]);
-            if (typeof h["grpc-message"] === "string") call.grpcMessage = decodeURIComponent(h["grpc-message"]);
+            if (typeof h["grpc-message"] === "string") call.grpcMessage = safeDecode(h["grpc-message"]);
         };
         let trailers: http2.OutgoingHttpHeaders = {};
         request.on("response", (h, flags) => {
             status(h);
             // A trailers-only answer (an error before any message) ends the stream in its HEADERS frame.
             const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-            if (!stream.closed) stream.respond({ ":status": Number(h[":status"] ?? 200), ...forwardable(h) }, endStream ? { endStream: true } : { waitForTrailers: true });
+            if (stream.closed || stream.destroyed || stream.headersSent) return;
+            stream.respond({ ":status": Number(h[":status"] ?? 200), ...forwardable(h) }, endStream ? { endStream: true } : { waitForTrailers: true });
         });
         request.on("trailers", (h) => {
             status(h);
             trailers = forwardable(h);
         });
-        stream.on("wantTrailers", () => stream.sendTrailers(trailers));
+        stream.on("wantTrailers", () => {
+            if (!stream.closed && !stream.destroyed) stream.sendTrailers(trailers);
+        });
         request.on("error", (err) => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR, () => void err));
         stream.on("error", () => request.close(http2.constants.NGHTTP2_CANCEL));
         stream.pipe(request);

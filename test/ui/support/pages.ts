@@ -30,7 +30,7 @@ export const SIGN_IN_BUTTON = "Continue to SSO";
  * `login`; resolves once the provider has answered the sign-in (wherever that leads).
  */
 export async function signIn(page: Page, url: string, login: string, shot?: string): Promise<void> {
-    await page.goto(url, { waitUntil: "networkidle" });
+    await page.goto(url);
     await page.getByRole("button", { name: SIGN_IN_BUTTON }).click();
     await page.waitForURL(/\/login\/[^/]+$/);
     await page.locator("#login").fill(login);
