@@ -112,9 +112,8 @@ export async function startLocalEntra(options: LocalEntraOptions): Promise<Local
     const { tenantId } = dir;
     const apiScope = `${dir.api.identifierUri}/${dir.api.scope.value}`;
     const kid = `local-entra-${randomUUID().slice(0, 8)}`;
-    const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+    const { privateKey } = await generateKeyPair("RS256", { extractable: true });
     const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" };
-    void publicKey;
 
     const httpsServer = https.createServer({ cert: options.tls.certPem, key: options.tls.keyPem });
     await new Promise<void>((resolve) => httpsServer.listen(0, "127.0.0.1", resolve));
@@ -252,11 +251,11 @@ export async function startLocalEntra(options: LocalEntraOptions): Promise<Local
     });
     const callback = provider.callback();
 
-    /** Routes a request under `/<tenant>` to the provider, which sees the tenant as its mount path. */
+    /** Hands a request to the provider as `path` (+ its query), mounted at `/<tenant>`: the provider derives its endpoints' URLs from that mount. */
     const toProvider = (req: http.IncomingMessage, res: http.ServerResponse, path: string) => {
-        const withQuery = req.url ?? "/";
-        (req as http.IncomingMessage & { originalUrl?: string }).originalUrl = `/${tenantId}${path}${withQuery.slice(withQuery.indexOf("?") === -1 ? withQuery.length : withQuery.indexOf("?"))}`;
-        req.url = `${path}${withQuery.indexOf("?") === -1 ? "" : withQuery.slice(withQuery.indexOf("?"))}`;
+        const query = (req.url ?? "").includes("?") ? (req.url ?? "").slice((req.url ?? "").indexOf("?")) : "";
+        (req as http.IncomingMessage & { originalUrl?: string }).originalUrl = `/${tenantId}${path}${query}`;
+        req.url = `${path}${query}`;
         void callback(req, res);
     };
 

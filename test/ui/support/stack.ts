@@ -2,6 +2,7 @@ import { createServerPki } from "../../live/support/pki";
 import type { PlannedStack } from "../../upstream/plan";
 import { startTemporalServer, tlsFilesOf, type TemporalServer, type TlsFiles } from "../../upstream/server";
 import { startUiServer, type TemporalUiServer } from "../../upstream/ui-server";
+import { webContainer } from "../../upstream/web-deployment";
 import { startBrowser, type TestBrowser } from "./browser";
 import { entraDirectory, type EntraDirectory } from "./directory";
 import { startLocalEntra, type LocalEntra } from "./entra-provider";
@@ -52,7 +53,9 @@ export async function startUiStack(plan: PlannedStack): Promise<UiStack> {
         stops.push(() => entra.close());
         const server = await startTemporalServer(plan, { jwksUrl: entra.jwksUrl });
         stops.push(() => server.stop());
-        const webTlsSecret = plan.secrets[`${plan.release.namespace}/${String(((plan.values.web as { additionalVolumes?: { secret?: { secretName?: string } }[] }).additionalVolumes ?? [])[0]?.secret?.secretName)}`];
+        // What the web Deployment mounts: the UI's client certificate, which the tap presents to the frontend.
+        const mount = webContainer(plan.values, plan.release).mounts[0];
+        const webTlsSecret = mount && plan.secrets[`${plan.release.namespace}/${mount.secretName}`];
         if (!webTlsSecret) throw new Error("the release mounts no Secret into the web Deployment");
         const webTls: TlsFiles = { ca: webTlsSecret["ca.crt"] ?? "", cert: webTlsSecret["tls.crt"] ?? "", key: webTlsSecret["tls.key"] ?? "" };
         const tap = await startFrontendTap({
