@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { TemporalServiceNames } from "../config/names";
 import { TEMPORAL_CHART } from "./versions";
 import type { TemporalSettings } from "./settings";
-import { buildTemporalValues, type DatabaseConnection, type HelmValues } from "./values";
+import { buildTemporalValues, trustedCertificateDigests, type DatabaseConnection, type HelmValues } from "./values";
 import { namespaceManifest, opaqueSecret, temporalNetworkPolicies, tlsSecret, trustBundleFor, workloadIdentityServiceAccount, type TlsSecretHolder } from "./manifests";
 
 export { buildTemporalValues, type DatabaseConnection, type HelmValues } from "./values";
@@ -202,7 +202,7 @@ export class TemporalCluster extends pulumi.ComponentResource {
                     settings: args.settings,
                     secrets: secretNames,
                     certificateDigests: { web: sha256(v.uiCert), internode: sha256(v.internodeCert) },
-                    trustBundlesDigest: sha256(v.bundles.join("\n")),
+                    trustBundlesDigest: trustedCertificateDigests(v.bundles, sha256),
                     auth: { jwksUrl: v.jwksUrl, audience: v.audience, permissionsClaimName: args.auth.permissionsClaimName },
                     ui: { host: args.ui.host, issuerUrl: v.issuerUrl, clientId: v.clientId, callbackUrl: v.callbackUrl, scopes: v.scopes, ingressClassName: args.ui.ingressClassName },
                     database: v.database,

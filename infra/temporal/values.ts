@@ -57,7 +57,7 @@ export interface TemporalValuesInput {
      */
     trustBundlesDigest: string;
     auth: {
-        /** The tenant's v2 JWKS URL. */
+        /** The API's own JWKS URL (`?appid=`), the only keys the server trusts. */
         jwksUrl: string;
         /** The API registration's client id: the `aud` of v2 access tokens. */
         audience: string;
@@ -85,7 +85,18 @@ export interface EnvVar {
 const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 
 /** The pod annotation whose change rolls a Deployment when the trusted CAs change (see `trustBundlesDigest`). */
-export const TRUST_BUNDLES_ANNOTATION = "temporal-azure/trust-bundles-sha256";
+export const TRUST_BUNDLES_ANNOTATION = "temporal-azure/trusted-ca-sha256";
+
+/**
+ * The pods' annotation value that changes when the set of trusted CAs does: the SHA-256 of each CA
+ * certificate of the bundles (trimmed PEM), first occurrence first, comma-separated. One digest
+ * per certificate rather than one over the bundles, so a reviewer's plan can name each certificate
+ * it comes from (a digest of a concatenation names nothing).
+ */
+export function trustedCertificateDigests(bundles: string[], sha256: (s: string) => string): string {
+    const blocks = bundles.flatMap((b) => b.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []);
+    return [...new Set(blocks.map((b) => sha256(b.trim())))].join(",");
+}
 
 function sqlStore(db: DatabaseConnection, databaseName: string): Record<string, unknown> {
     return {

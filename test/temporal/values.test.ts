@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { buildTemporalValues, MOUNTS } from "../../infra/temporal/values";
+import { buildTemporalValues, MOUNTS, trustedCertificateDigests } from "../../infra/temporal/values";
 import { chartKeyIssues, readChartDefaults, UNRELEASED_IN_CHART, valueKeyPaths } from "../../infra/temporal/chart-keys";
 import { TEMPORAL_ADMIN_TOOLS_IMAGE, TEMPORAL_CHART, TEMPORAL_SERVER_IMAGE, TEMPORAL_UI_IMAGE } from "../../infra/temporal/versions";
 import { expirationChecks, resolveTemporalSettings } from "../../infra/temporal/settings";
@@ -143,8 +143,16 @@ describe("Helm values: mTLS", () => {
 
     it("rolls the server, the UI and the admin pods when the trusted CAs change (server 1.31.2 does not take up a changed CA set without a restart)", () => {
         for (const path of ["server.podAnnotations", "web.podAnnotations", "admintools.podAnnotations"]) {
-            assert.equal((at(devValues, path) as Record<string, string>)["temporal-azure/trust-bundles-sha256"], "c".repeat(64), path);
+            assert.equal((at(devValues, path) as Record<string, string>)["temporal-azure/trusted-ca-sha256"], "c".repeat(64), path);
         }
+    });
+
+    it("the trusted-CA annotation: one digest per CA certificate of the bundles, first occurrence first, so a new CA generation changes it and a reordered duplicate does not", () => {
+        const pem = (n: string) => `-----BEGIN CERTIFICATE-----\n${n}\n-----END CERTIFICATE-----`;
+        const digest = (s: string) => `h(${s.slice(28, 29)})`;
+        assert.equal(trustedCertificateDigests([`${pem("A")}\n`, `${pem("B")}\n${pem("A")}\n`], digest), "h(A),h(B)");
+        assert.equal(trustedCertificateDigests([`${pem("A")}\n${pem("C")}\n`, pem("B")], digest), "h(A),h(C),h(B)");
+        assert.equal(trustedCertificateDigests(["no certificate here"], digest), "");
     });
 });
 

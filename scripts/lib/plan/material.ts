@@ -93,6 +93,7 @@ export class MaterialIndex {
                 addVolatile(v.trim(), label, key);
                 if (RFC3339.test(v)) this.times.push({ ms: Date.parse(v), label, resource: key });
                 addVolatile(createHash("sha256").update(v).digest("hex"), `sha256(${label})`, key);
+                addVolatile(createHash("sha256").update(v.trim()).digest("hex"), `sha256(${label})`, key);
                 addVolatile(Buffer.from(v).toString("base64"), `base64(${label})`, key);
             }
             const inputValues = new Set<string>();
