@@ -22,4 +22,6 @@ export const UPSTREAM_BINARIES = {
      * others, so neither binary would be the one its image ships.
      */
     temporalUiServer: { name: "temporal-ui-server", pkg: "github.com/temporalio/ui-server/v2/cmd/server", moduleDir: join(__dirname, "ui-server") },
+    /** The replication-stream probe (./replication-probe): opens AdminService/StreamWorkflowReplicationMessages as a remote cluster would and prints what arrives. */
+    replicationProbe: { name: "temporal-replication-probe", pkg: "./replication-probe" },
 } as const satisfies Record<string, GoBinarySpec>;
