@@ -57,7 +57,7 @@ echoed by npm: the CLI warns.
 options:
   --jwks-uri URL        JWKS URL the server uses (repeatable; jwtKeyProvider.keySourceURIs)
   --jwks FILE           a local JWK set (JSON) instead
-  --tenant ID           Entra ID tenant id (implies --profile entra; default keys: the tenant's JWKS)
+  --tenant ID           Entra ID tenant id (implies --profile entra; default keys: the API's own, ?appid=<audience>)
   --audience AUD        the server's authorization.audience
   --claim NAME          the server's permissionsClaimName (default "permissions"; Entra app roles: "roles")
   --regex RE            the server's permissionsRegex (Go syntax)

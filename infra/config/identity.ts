@@ -10,6 +10,16 @@ export const IdentityConfig = z.strictObject({
     allowLocalhostCallback: z.boolean().default(false),
     /** The UI's client secret is replaced after this many days. */
     uiSecretRotationDays: z.number().int().min(1).max(730).default(90),
+    /**
+     * The API's application-specific token signing key is replaced after this many days (Entra
+     * allows such a key at most three years; it stays valid 30 days past its rotation date).
+     */
+    tokenSigningKeyRotationDays: z
+        .number()
+        .int()
+        .min(30, { error: "identity.tokenSigningKeyRotationDays: at least 30 days; every rotation makes clients fetch new tokens" })
+        .max(1065, { error: "identity.tokenSigningKeyRotationDays: at most 1065 days: Entra ends a token signing certificate within three years and this key stays valid 30 days past its rotation date" })
+        .default(365),
     /** Accept v1 tokens too (issuer sts.windows.net) in the validator. The API registration pins v2 either way. */
     acceptV1Tokens: z.boolean().default(false),
     /**

@@ -141,7 +141,7 @@ export const TemporalConfig = z.strictObject({
     replicas: z.number().int().min(1).max(20).optional(),
     /** How often the server re-reads its certificate files (rotation without restarts); default 1m. */
     tlsRefreshInterval: z.string().regex(GO_DURATION, "temporal.tlsRefreshInterval must be a Go duration like 1m").optional(),
-    /** How often the server re-fetches the tenant's JWKS (it never re-fetches on an unknown kid); default 5m. */
+    /** How often the server re-fetches the API's JWKS (it never re-fetches on an unknown kid); default 5m. */
     jwksRefreshInterval: z.string().regex(GO_DURATION, "temporal.jwksRefreshInterval must be a Go duration like 5m").optional(),
     /** Server log level; default info. */
     logLevel: z.enum(["debug", "info", "warn", "error"]).optional(),

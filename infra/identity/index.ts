@@ -23,6 +23,7 @@ import {
     apiIdentifierUri,
     apiPermissionScope,
     apiScope,
+    applicationJwksUrl,
     certificateValidity,
     displayNames,
     entraEndpoints,
@@ -33,6 +34,8 @@ import {
     secretEndDate,
     secretRotation,
     TOKEN_EXCHANGE_AUDIENCE,
+    tokenSigningCertificateName,
+    tokenSigningKeyRotation,
     UI_CLIENT_SECRET_NAME,
     uiCallbackUrl,
     uiRedirectUris,
@@ -89,7 +92,12 @@ export class TemporalIdentity extends pulumi.ComponentResource {
     readonly tenantId: string;
     /** `iss` of every token the server should accept. */
     readonly issuerUrl: string;
-    readonly jwksUrl: string;
+    /** The API's own signing keys (`?appid=`): the only keys the server trusts. */
+    readonly jwksUrl: pulumi.Output<string>;
+    /** Thumbprint of the API's token signing certificate (Entra holds its private key). */
+    readonly tokenSigningKeyThumbprint: pulumi.Output<string>;
+    /** When the API's token signing certificate ends (it is replaced `tokenSigningKeyRotationDays` after its start). */
+    readonly tokenSigningKeyEndDate: pulumi.Output<string>;
     readonly apiClientId: pulumi.Output<string>;
     readonly apiIdentifierUri: pulumi.Output<string>;
     /** `api://<id>/default`: the delegated scope the UI requests. */
@@ -142,6 +150,22 @@ export class TemporalIdentity extends pulumi.ComponentResource {
             { parent: this },
         );
         const apiSp = new azuread.ServicePrincipal(`${name}-api-sp`, { clientId: api.clientId, appRoleAssignmentRequired: true, owners }, { parent: this });
+        // Server v1.31.2 skips the audience check on streams and Nexus HTTP calls, and Entra's shared
+        // keys sign every tenant's tokens: with a signing key of its own, published only at the
+        // API's `?appid=` JWKS, a token minted for any other application or tenant fails signature
+        // verification on every call (docs/identity.md, "Tokens for other applications").
+        const signing = tokenSigningKeyRotation(args.identity.tokenSigningKeyRotationDays);
+        const signingRotation = new time.Rotating(`${name}-api-signing-key-rotation`, { rotationDays: signing.rotationDays }, { parent: this });
+        const signingKey = new azuread.ServicePrincipalTokenSigningCertificate(
+            `${name}-api-signing-key`,
+            {
+                servicePrincipalId: apiSp.id,
+                displayName: tokenSigningCertificateName(args.stack),
+                // A new end date replaces the certificate: the new key is created before the old one is deleted.
+                endDate: signingRotation.rfc3339.apply((start) => secretEndDate(start, signing.lifetimeDays)),
+            },
+            { parent: this },
+        );
 
         this.uiRedirectUris = uiRedirectUris(args.identity);
         this.uiCallbackUrl = uiCallbackUrl(args.identity.uiHost);
@@ -230,7 +254,10 @@ export class TemporalIdentity extends pulumi.ComponentResource {
 
         this.tenantId = args.tenantId;
         this.issuerUrl = endpoints.issuerUrl;
-        this.jwksUrl = endpoints.jwksUrl;
+        // Through the certificate, so the release switches to this URL only once the key exists.
+        this.jwksUrl = pulumi.all([api.clientId, signingKey.thumbprint]).apply(([id]) => applicationJwksUrl(args.tenantId, id));
+        this.tokenSigningKeyThumbprint = signingKey.thumbprint;
+        this.tokenSigningKeyEndDate = signingKey.endDate;
         this.apiClientId = api.clientId;
         this.apiIdentifierUri = apiUri.identifierUri;
         this.apiScope = pulumi.all([api.clientId, apiUri.identifierUri]).apply(([id]) => apiScope(id));
@@ -243,6 +270,8 @@ export class TemporalIdentity extends pulumi.ComponentResource {
             tenantId: this.tenantId,
             issuerUrl: this.issuerUrl,
             jwksUrl: this.jwksUrl,
+            tokenSigningKeyThumbprint: this.tokenSigningKeyThumbprint,
+            tokenSigningKeyEndDate: this.tokenSigningKeyEndDate,
             apiClientId: this.apiClientId,
             apiIdentifierUri: this.apiIdentifierUri,
             apiScope: this.apiScope,

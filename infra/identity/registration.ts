@@ -9,7 +9,7 @@ import { deterministicUuid } from "./uuid";
  */
 
 // Defined beside the validator, which must stand on its own; re-exported for the component.
-export { entraEndpoints, type EntraEndpoints } from "../../policies/claims/entra";
+export { applicationJwksUrl, entraEndpoints, type EntraEndpoints } from "../../policies/claims/entra";
 
 /** The Temporal UI's OIDC callback path (fixed by the UI server). */
 export const UI_CALLBACK_PATH = "/auth/sso/callback";
@@ -118,6 +118,22 @@ export function secretRotation(rotationDays: number): RotationSchedule {
         throw new Error(`identity.uiSecretRotationDays must be a whole number of days from 1 to ${SECRET_MAX_LIFETIME_DAYS}, got ${rotationDays}`);
     }
     return { rotationDays, lifetimeDays: Math.min(rotationDays + SECRET_GRACE_DAYS, SECRET_MAX_LIFETIME_DAYS) };
+}
+
+/** Longest lifetime Graph's addTokenSigningCertificate gives a token signing certificate (three years). */
+export const TOKEN_SIGNING_KEY_MAX_LIFETIME_DAYS = 1095;
+
+/** The API's token signing key: replaced every `rotationDays`, valid for the same grace as the UI secret after that, within Entra's limit. */
+export function tokenSigningKeyRotation(rotationDays: number): RotationSchedule {
+    if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays + SECRET_GRACE_DAYS > TOKEN_SIGNING_KEY_MAX_LIFETIME_DAYS) {
+        throw new Error(`identity.tokenSigningKeyRotationDays must be a whole number of days from 1 to ${TOKEN_SIGNING_KEY_MAX_LIFETIME_DAYS - SECRET_GRACE_DAYS}, got ${rotationDays}`);
+    }
+    return { rotationDays, lifetimeDays: rotationDays + SECRET_GRACE_DAYS };
+}
+
+/** Subject of the API's token signing certificate (Graph requires `CN=`); names the stack, since several stacks can share a tenant. */
+export function tokenSigningCertificateName(stack: string): string {
+    return `CN=Temporal API token signing (${stack})`;
 }
 
 /** The password's end date: `lifetimeDays` after the rotation's start (an RFC 3339 instant). */

@@ -59,7 +59,7 @@ export interface TemporalClusterArgs {
     };
     /** JWT authorization on the frontend. */
     auth: {
-        /** The tenant's v2 JWKS URL. */
+        /** The API's own JWKS URL (`?appid=`). */
         jwksUrl: pulumi.Input<string>;
         /** The API registration's client id (`aud` of v2 access tokens). */
         audience: pulumi.Input<string>;

@@ -33,7 +33,7 @@ export {
     type PermissionsPattern,
 } from "./permissions";
 export { compileGoRegexp, GoRegexpError, type GoRegexp, type GoRegexpErrorKind } from "./go-regexp";
-export { entraEndpoints, type EntraEndpoints } from "./entra";
+export { applicationJwksUrl, entraEndpoints, parseApplicationJwksUrl, type EntraEndpoints } from "./entra";
 export { ClaimsError, CLAIMS_ERROR_CODES, isClaimsError, type ClaimsErrorCode } from "./errors";
 export { createKeySource, parseJwks, type KeySource, type KeySourceOptions, type KeySourceStatus, type KeySet, type KeyType, type ResolvedKey, type VerificationKey } from "./keys";
 export { createClaimMapper, type AuthInfo, type ClaimMapper, type ClaimMapperOptions, type MapperSettings, type TokenInspection } from "./mapper";

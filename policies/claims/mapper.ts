@@ -1,6 +1,6 @@
 import { verify as cryptoVerify } from "node:crypto";
 import type { JSONWebKeySet } from "jose";
-import { entraEndpoints } from "./entra";
+import { applicationJwksUrl, entraEndpoints } from "./entra";
 import { ClaimsError } from "./errors";
 import { createKeySource, type KeySource, type KeySourceOptions, type KeyType, type VerificationKey } from "./keys";
 import type { CallKind } from "./authorizer";
@@ -36,7 +36,7 @@ const { GOLANG_JWT_METHODS, goDecodeJsonObject, goDecodeSegment, goString, goTim
  * golang-jwt parses them and signatures are checked with node:crypto on keys imported once.
  */
 export interface ClaimMapperOptions extends Omit<KeySourceOptions, "jwks" | "jwksUri" | "now"> {
-    /** A local JWK set. Exactly one of `jwks` / `jwksUri` (profile "entra" defaults `jwksUri` to the tenant's keys). */
+    /** A local JWK set. Exactly one of `jwks` / `jwksUri` (profile "entra" defaults `jwksUri` to the API's own key set, `?appid=<audience>`, as the deployment configures the server; the tenant-wide keys when the audience is not a client id). */
     jwks?: JSONWebKeySet;
     /** JWKS URL(s), as the server's `jwtKeyProvider.keySourceURIs`. Tuning (refreshIntervalMs, cooldownMs, maxStaleMs, timeoutMs, maxJwksBytes, fetch) as in createKeySource. */
     jwksUri?: string | string[];
@@ -158,7 +158,8 @@ function settingsFrom(options: ClaimMapperOptions): { settings: MapperSettings; 
         }
         tenantId = options.tenantId.toLowerCase();
         if (options.jwks === undefined && jwksUri === undefined && options.keySource === undefined) {
-            jwksUri = entraEndpoints(tenantId).jwksUrl;
+            // The deployment's key set: the API signs with a key of its own, published only at ?appid=.
+            jwksUri = GUID.test(audience) ? applicationJwksUrl(tenantId, audience.toLowerCase()) : entraEndpoints(tenantId).jwksUrl;
         }
     } else if (options.tenantId !== undefined || options.acceptV1 !== undefined) {
         throw err("invalid-options", 'tenantId and acceptV1 belong to profile "entra": the server itself never checks the issuer or the tenant; set profile: "entra"');

@@ -1,6 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from "jose";
-import { accessMatrix, createClaimMapper, ClaimsError, entraEndpoints, parsePermissions, SYSTEM_SCOPE } from "../claims";
+import { accessMatrix, createClaimMapper, ClaimsError, entraEndpoints, parseApplicationJwksUrl, parsePermissions, SYSTEM_SCOPE } from "../claims";
 import { getPath } from "./checks/values";
 
 /**
@@ -44,12 +44,44 @@ export interface AdmissionReport {
     namespaces: string[];
     principals: PrincipalAdmission[];
     violations: string[];
+    /** What the settings leave open by design or by the server's own limits, for the reviewer to accept (never a pass or a fail). */
+    residualRisks: string[];
+}
+
+/** The method where server v1.31.2 skips the audience (stream start has no request) and what it is. */
+const REPLICATION_STREAM = "AdminService/StreamWorkflowReplicationMessages";
+
+/**
+ * What stays open once the release's authorization settings are right, for the plan to show: the
+ * server checks no audience on streams and Nexus HTTP calls, so who may open the replication stream
+ * depends on whose tokens verify (the JWKS) and on who holds temporal-system:admin.
+ */
+export function residualRisks(keySourceURIs: unknown[], audience: string | undefined, principals: PrincipalAdmission[]): string[] {
+    const own = keySourceURIs.length > 0 && keySourceURIs.every((u) => typeof u === "string" && parseApplicationJwksUrl(u)?.appId.toLowerCase() === audience?.toLowerCase());
+    const admins = principals.filter((p) => p.cluster === "admin").map((p) => (p.principalDisplayName ? `${p.principalType} "${p.principalDisplayName}"` : `${p.principalType} ${p.principalObjectId}`));
+    const out: string[] = [];
+    if (own) {
+        out.push(
+            `${REPLICATION_STREAM} and Nexus HTTP calls: server 1.31.2 checks no audience there; only tokens signed with the API's own key (keySourceURIs ?appid=${audience}) verify, ` +
+                "so tokens minted for other applications or tenants are refused on every call. This rests on Entra publishing only this application's keys at that URL: npm run verify:live checks it against the tenant-wide key set.",
+        );
+    } else {
+        out.push(
+            `${REPLICATION_STREAM} and Nexus HTTP calls: server 1.31.2 checks no audience there and keySourceURIs include keys that sign other applications' tokens: ` +
+                "any token from those keys carrying temporal-system:admin (anyone can mint one in a tenant of their own) is system admin on the replication stream for a holder of a client certificate of the stack's CA.",
+        );
+    }
+    out.push(
+        `A holder of a client certificate of the stack's CA and an API token carrying temporal-system:admin may open ${REPLICATION_STREAM} (what it sends on a single cluster: docs/identity.md); ` +
+            `${admins.length === 0 ? "no principal of the access map holds that role" : `held by ${admins.length}: ${admins.join(", ")}`}.`,
+    );
+    return out;
 }
 
 const RANK: Record<Access, number> = { none: 0, read: 1, write: 2, admin: 3 };
 
 export async function runTokenAdmission(resources: StackResource[]): Promise<AdmissionReport> {
-    const report: AdmissionReport = { namespaces: [], principals: [], violations: [] };
+    const report: AdmissionReport = { namespaces: [], principals: [], violations: [], residualRisks: [] };
     const release = resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.props.chart === "temporal");
     const api = resources.find((r) => r.type === "azuread:index/application:Application" && Array.isArray(r.props.appRoles) && (r.props.appRoles as unknown[]).length > 0);
     if (!release || !api) {
@@ -131,6 +163,7 @@ export async function runTokenAdmission(resources: StackResource[]): Promise<Adm
         for (const p of entry.problems) report.violations.push(`principal ${principalObjectId}: ${p}`);
         report.principals.push(entry);
     }
+    report.residualRisks = residualRisks(uris, audience, report.principals);
     return report;
 }
 

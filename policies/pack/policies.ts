@@ -48,7 +48,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     resourcePolicy("temporal-mtls-required", "Internode and frontend mTLS with client auth, certificate reload, and a verified UI connection.", [TYPES.release], onRelease(checkMutualTls)),
     resourcePolicy(
         "temporal-jwt-authorization",
-        "Default authorizer and claim mapper, the tenant's JWKS, the API audience, the roles claim, and the internal frontend for the system worker.",
+        "Default authorizer and claim mapper, the API's own key set (?appid=), the API audience, the roles claim, and the internal frontend for the system worker.",
         [TYPES.release],
         onRelease(checkAuthorization),
     ),

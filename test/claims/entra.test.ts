@@ -128,8 +128,13 @@ for (const alg of ["RS256", "ES256"] as const) {
 }
 
 describe('profile "entra" keys', () => {
-    it("defaults the JWKS URL to the tenant's keys", () => {
+    it("defaults the JWKS URL to the API's own key set, as the deployment configures the server", () => {
         const m = createClaimMapper({ profile: "entra", tenantId: TENANT, audience: API });
+        assert.deepEqual(m.keySource.status().uris, [`https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys?appid=${API.toLowerCase()}`]);
+    });
+
+    it("falls back to the tenant-wide keys when the audience is not a client id (e.g. api://…)", () => {
+        const m = createClaimMapper({ profile: "entra", tenantId: TENANT, audience: "api://temporal" });
         assert.deepEqual(m.keySource.status().uris, [`https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`]);
     });
 });

@@ -99,7 +99,7 @@ describe("ephemeral up", () => {
                     ...passedPlan(stack, 3),
                     ok: false,
                     violations: [{ policy: "keyvault-hardened", resource: "azure-native:keyvault:Vault::pki-vault", message: "properties.enableRbacAuthorization must be true" }],
-                    admission: { namespaces: [], principals: [], violations: ["worker ci-worker cannot write default"], audience: "a", apiClientId: "a", tenantId: "t" },
+                    admission: { namespaces: [], principals: [], violations: ["worker ci-worker cannot write default"], residualRisks: [], audience: "a", apiClientId: "a", tenantId: "t" },
                     tlsProblems: ["internode: service to service: expected accept, got rejected (SELF_SIGNED_CERT_IN_CHAIN)"],
                 },
             }),

@@ -137,7 +137,8 @@ describe("TemporalIdentity: UI registration", () => {
         assert.equal(await unwrap(run.identity.uiScopesString), `openid,profile,email,offline_access,api://${apiClientId}/default`);
         assert.equal(run.identity.tenantId, TENANT_ID);
         assert.equal(run.identity.issuerUrl, `https://login.microsoftonline.com/${TENANT_ID}/v2.0`);
-        assert.equal(run.identity.jwksUrl, `https://login.microsoftonline.com/${TENANT_ID}/discovery/v2.0/keys`);
+        // The API's own keys only: tokens for other applications or tenants do not verify (streams skip the audience).
+        assert.equal(await unwrap(run.identity.jwksUrl), `https://login.microsoftonline.com/${TENANT_ID}/discovery/v2.0/keys?appid=${apiClientId}`);
         assert.equal(run.identity.permissionsClaimName, "roles");
     });
 });

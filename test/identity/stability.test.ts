@@ -34,7 +34,7 @@ describe("TemporalIdentity across runs", () => {
     it("registers the same resources with the same ids and inputs in two separate processes", async () => {
         const pem = clientCertificatePem("payments-worker");
         const [first, second] = await Promise.all([planInFreshProcess("dev", pem), planInFreshProcess("dev", pem)]);
-        assert.equal(first.length, 32);
+        assert.equal(first.length, 34);
         // Registration order may differ with timing; the set of resources and each one's state may not.
         assert.deepEqual(byKey(second), byKey(first));
 

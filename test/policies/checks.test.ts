@@ -36,7 +36,7 @@ function goodValues(): Record<string, any> {
                     },
                 },
                 authorization: {
-                    jwtKeyProvider: { keySourceURIs: [`https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`], refreshInterval: "1h" },
+                    jwtKeyProvider: { keySourceURIs: [`https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys?appid=${API}`], refreshInterval: "1h" },
                     permissionsClaimName: "roles",
                     authorizer: "default",
                     claimMapper: "default",
@@ -222,7 +222,7 @@ describe("token admission (stack policy)", () => {
     const auth = (extra: Record<string, unknown> = {}) => ({
         audience: API_ID,
         permissionsClaimName: "roles",
-        jwtKeyProvider: { keySourceURIs: [`https://login.microsoftonline.com/${TENANT_ID}/discovery/v2.0/keys`] },
+        jwtKeyProvider: { keySourceURIs: [`https://login.microsoftonline.com/${TENANT_ID}/discovery/v2.0/keys?appid=${API_ID}`] },
         ...extra,
     });
 

@@ -30,6 +30,11 @@ import { errorLines, openConnection, skip, startStackServer, tokenFor, type Stac
  * receiver monitor stops the stream at its next 2 s tick, because the server's own cluster is not a
  * replication peer. The receive loop does run: a SyncReplicationState is applied to the shard's
  * replication queue reader state for the (cluster, shard) key the caller named.
+ *
+ * The measurement runs the server on the tenant-wide key set, as the release was configured before
+ * the API had a signing key of its own (`tenantWideKeys`): that is where such a token verifies. The
+ * last suite runs the release as it is deployed now (keySourceURIs = the API's own keys, `?appid=`)
+ * and shows the same callers refused at stream start.
  */
 
 type Values = Record<string, unknown>;
@@ -104,7 +109,7 @@ function nothingReceived(o: Observation): void {
     assert.equal(o.result.end.tasks, 0, `${o.name}: no replication task`);
 }
 
-describe("the replication stream with another application's temporal-system:admin token, on the real server (dev release)", { skip }, () => {
+describe("the replication stream with another application's temporal-system:admin token, on the real server (dev release, tenant-wide keys)", { skip }, () => {
     let ownCluster: number;
     let shards: number;
     let wrongAudience: string;
@@ -112,7 +117,7 @@ describe("the replication stream with another application's temporal-system:admi
     const own = (shard: number): ClusterShardHeaders => ({ clientCluster: ownCluster, clientShard: shard, serverCluster: ownCluster, serverShard: shard });
 
     before(async () => {
-        s = await startStackServer("dev");
+        s = await startStackServer("dev", { tenantWideKeys: true });
         const config = s.server.config;
         const current = String(at(config, "clusterMetadata.currentClusterName"));
         ownCluster = Number(at(config, `clusterMetadata.clusterInformation.${current}.initialFailoverVersion`));
@@ -257,5 +262,57 @@ describe("the replication stream with another application's temporal-system:admi
         assert.equal(bare.result.end.how, "open-failed");
         assert.equal(bare.result.end.code, "Unavailable");
         assert.ok(errorLines(s.server.logSince(mark)).includes("handshake failed: tls: client didn't provide a certificate"), s.server.logSince(mark).join("\n"));
+    });
+});
+
+describe("the replication stream on the release as deployed (the API's own signing key): other applications' and tenants' tokens are refused", { skip }, () => {
+    let d: StackServer;
+    let ownHeaders: ClusterShardHeaders;
+    const lines: string[] = [];
+
+    before(async () => {
+        d = await startStackServer("dev");
+        const current = String(at(d.server.config, "clusterMetadata.currentClusterName"));
+        const id = Number(at(d.server.config, `clusterMetadata.clusterInformation.${current}.initialFailoverVersion`));
+        ownHeaders = { clientCluster: id, clientShard: 1, serverCluster: id, serverShard: 1 };
+    });
+    after(async () => {
+        await d?.stop();
+        console.log(`StreamWorkflowReplicationMessages with the API's own keys (keySourceURIs ${JSON.stringify(d?.plan.values && at(d.plan.values, "server.config.authorization.jwtKeyProvider.keySourceURIs"))}):\n${lines.join("\n")}`);
+    });
+
+    async function attempt(name: string, token: string): Promise<{ end: ProbeResult["end"]; said: string[] }> {
+        const mark = d.server.logMark();
+        const result = await runReplicationProbe({ address: d.server.addresses.frontend, serverName: d.server.serverNames.frontend, files: d.files("payments/payments-worker"), token, listenMs: WAIT_FOR_MONITOR_MS, headers: ownHeaders });
+        await new Promise((r) => setTimeout(r, 150));
+        const said = [...new Set(errorLines(d.server.logSince(mark)))];
+        lines.push(`  ${name}: ${result.end.how} ${result.end.code ?? ""} "${result.end.message ?? ""}"; server: ${said.join(" | ") || "nothing at error level"}`);
+        assert.deepEqual(result.messages, [], `${name}: nothing received`);
+        return { end: result.end, said };
+    }
+
+    it("the release names only the API's own key set", () => {
+        const uris = at(d.plan.values, "server.config.authorization.jwtKeyProvider.keySourceURIs") as string[];
+        assert.deepEqual(uris, [`https://login.microsoftonline.com/${d.entra.tenantId}/discovery/v2.0/keys?appid=${d.entra.apiClientId}`]);
+    });
+
+    it("another application's token carrying temporal-system:admin: refused at stream start (its key is not the API's)", async () => {
+        const r = await attempt("another application's temporal-system:admin token", await d.entra.appToken(randomUUID(), ["temporal-system:admin"], { aud: randomUUID() }));
+        assert.deepEqual({ how: r.end.how, code: r.end.code, message: r.end.message }, { how: "failed", code: "Unknown", message: "Request unauthorized." });
+        assert.ok(r.said.some((l) => /^Authorization error: .*(kid|key)/i.test(l)), r.said.join("\n"));
+    });
+
+    it("another tenant's token carrying temporal-system:admin, even with this API's client id as audience: refused", async () => {
+        const other = randomUUID();
+        const r = await attempt("another tenant's token for this API's client id", await d.entra.appToken(randomUUID(), ["temporal-system:admin"], { iss: d.entra.issuer(other), tid: other }));
+        assert.deepEqual({ how: r.end.how, code: r.end.code, message: r.end.message }, { how: "failed", code: "Unknown", message: "Request unauthorized." });
+    });
+
+    it("this API's token carrying temporal-system:admin still opens it (and gets nothing on one cluster): the role is the remaining gate", async () => {
+        const admins = d.plan.principals.find((p) => p.roles.includes("temporal-system:admin"));
+        assert.ok(admins);
+        const r = await attempt("this API's temporal-system:admin token", await tokenFor(d.entra, d.plan, admins));
+        assert.equal(r.end.how, "closed-by-server", JSON.stringify(r.end));
+        assert.ok(!r.said.some((l) => l.startsWith("Authorization error")), r.said.join("\n"));
     });
 });

@@ -50,21 +50,30 @@ export function material(files: TlsFiles, source: string, withClient = true): Tl
     return { serverRootCa: Buffer.from(files.ca), ...(withClient ? { clientCertPair: { crt: Buffer.from(files.cert), key: Buffer.from(files.key) } } : {}), source };
 }
 
-/** A token issuer for the plan's tenant and API: its audience is the release's, verbatim. */
-export async function entraFor(plan: PlannedStack): Promise<FakeEntra> {
+/**
+ * A token issuer for the plan's tenant and API: its audience is the release's, verbatim.
+ * `appSigningKey: false` is a tenant whose API has no signing key of its own (what the release
+ * configured before it gave the API one): its tokens are signed with the keys shared by everyone.
+ */
+export async function entraFor(plan: PlannedStack, options: { appSigningKey?: boolean } = {}): Promise<FakeEntra> {
     const audience = at(plan.values, "server.config.authorization.audience");
     const tenantId = at(plan.raw, "azure.tenantId");
     if (typeof audience !== "string" || typeof tenantId !== "string") throw new Error("the plan has no authorization audience or tenant id");
-    return startFakeEntra({ tenantId, apiClientId: audience });
+    return startFakeEntra({ tenantId, apiClientId: audience, ...options });
 }
 
-/** Plans `stack` (or takes a plan), starts a token issuer and the server. */
-export async function startStackServer(stackOrPlan: string | PlannedStack, options: Partial<StartOptions> = {}): Promise<StackServer> {
+/**
+ * Plans `stack` (or takes a plan), starts a token issuer and the server. `tenantWideKeys`: the
+ * server trusts the tenant-wide key set, and the API has no key of its own (the exposure the API's
+ * signing key closes; only the tests that measure it use this).
+ */
+export async function startStackServer(stackOrPlan: string | PlannedStack, options: Partial<StartOptions> & { tenantWideKeys?: boolean } = {}): Promise<StackServer> {
+    const { tenantWideKeys = false, ...start } = options;
     const plan = typeof stackOrPlan === "string" ? await planStack({ stack: stackOrPlan }) : stackOrPlan;
-    const entra = await entraFor(plan);
+    const entra = await entraFor(plan, { appSigningKey: !tenantWideKeys });
     let server: TemporalServer;
     try {
-        server = await startTemporalServer(plan, { jwksUrl: entra.jwksUrl, ...options });
+        server = await startTemporalServer(plan, { jwksUrl: tenantWideKeys ? entra.tenantJwksUrl : entra.jwksUrl, ...start });
     } catch (err) {
         await entra.close();
         throw err;

@@ -205,7 +205,7 @@ export function programConsistencyChecks(get: () => ProgramRun): void {
         assert.ok(widenedRun.problems.some((p) => p.startsWith("internode: the Web UI's client certificate is refused: expected reject by the server, got accepted")), widenedRun.problems.join("\n"));
     });
 
-    it("the audience is the API registration's client id, and the JWKS URL is the tenant's", () => {
+    it("the audience is the API registration's client id, and the JWKS URL holds the API's own keys only", () => {
         const run = get();
         const { api } = registrations(run);
         const auth = at(run.values, "server.config.authorization") as { audience: string; jwtKeyProvider: { keySourceURIs: string[] }; permissionsClaimName: string };
@@ -214,7 +214,7 @@ export function programConsistencyChecks(get: () => ProgramRun): void {
         assert.equal(at(api.inputs, "api.requestedAccessTokenVersion"), 2, "v2 tokens carry the client id as aud");
         const identifierUri = run.engine.ofType("azuread:index/applicationIdentifierUri:ApplicationIdentifierUri")[0]!;
         assert.equal(identifierUri.inputs.identifierUri, `api://${auth.audience}`);
-        const jwks = `https://login.microsoftonline.com/${tenantOf(run)}/discovery/v2.0/keys`;
+        const jwks = `https://login.microsoftonline.com/${tenantOf(run)}/discovery/v2.0/keys?appid=${auth.audience}`;
         assert.deepEqual(auth.jwtKeyProvider.keySourceURIs, [jwks]);
         assert.equal(run.outputs.jwksUrl, jwks);
         assert.equal(auth.permissionsClaimName, "roles");

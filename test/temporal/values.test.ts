@@ -157,7 +157,7 @@ describe("Helm values: mTLS", () => {
 });
 
 describe("Helm values: JWT authorization", () => {
-    it("uses the default mapper and authorizer, the roles claim, the tenant's JWKS and the API's client id as audience", () => {
+    it("uses the default mapper and authorizer, the roles claim, the API's own key set and the API's client id as audience", () => {
         assert.deepEqual(at(devValues, "server.config.authorization"), {
             jwtKeyProvider: { keySourceURIs: [JWKS], refreshInterval: "5m" },
             permissionsClaimName: "roles",

@@ -1,4 +1,5 @@
 import { cloneValues, GoTemplate, type ServerService } from "./chart";
+import { parseApplicationJwksUrl } from "../../policies/claims/entra";
 
 /**
  * The ONLY differences between the server config chart 1.6.0 renders for a planned release and the
@@ -43,7 +44,9 @@ export const SUBSTITUTIONS: readonly Substitution[] = [
     {
         id: "jwks",
         paths: ["global.authorization.jwtKeyProvider.keySourceURIs"],
-        why: "the tenant's JWKS URL (login.microsoftonline.com) becomes a JWKS the test serves on 127.0.0.1, whose key signs the test's Entra-shaped tokens",
+        why:
+            "the API's own JWKS URL (login.microsoftonline.com/<tenant>/discovery/v2.0/keys?appid=<api>, the only one the release may name) becomes the same " +
+            "key set served on 127.0.0.1 by the test's Entra stand-in, whose API key signs the test's tokens for the API and whose shared key signs everyone else's",
     },
     {
         id: "database",
@@ -151,7 +154,12 @@ export function substitute(config: Values, ctx: SubstitutionContext): Values {
 
     // jwks
     const provider = (global.authorization as Values | undefined)?.jwtKeyProvider as Values | undefined;
-    if (provider) provider.keySourceURIs = [ctx.jwksUrl];
+    if (provider) {
+        const planned = provider.keySourceURIs;
+        const app = Array.isArray(planned) && planned.length === 1 && typeof planned[0] === "string" ? parseApplicationJwksUrl(planned[0]) : undefined;
+        if (!app) throw new Error(`the jwks substitution replaces exactly one application JWKS URL (…/discovery/v2.0/keys?appid=<api>); the release names ${JSON.stringify(planned)}`);
+        provider.keySourceURIs = [ctx.jwksUrl];
+    }
 
     // database
     const datastores = ((out.persistence as Values).datastores ?? {}) as Values;

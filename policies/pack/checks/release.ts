@@ -1,3 +1,4 @@
+import { parseApplicationJwksUrl } from "../../claims/entra";
 import { compileGoRegexp } from "../../claims/go-regexp";
 import { envList, envValue, getPath, leaves } from "./values";
 
@@ -117,12 +118,20 @@ export function checkAuthorization(values: unknown): string[] {
         out.push("values.server.config.authorization.audience must be the API's client id: without it a token for ANY app of ANY tenant verifies (Microsoft signs them all with the same keys)");
     }
     const uris = getPath(auth, "jwtKeyProvider.keySourceURIs");
+    const wanted = "https://login.microsoftonline.com/<tenant-id>/discovery/v2.0/keys?appid=<audience>";
     if (!Array.isArray(uris) || uris.length === 0) {
-        out.push("values.server.config.authorization.jwtKeyProvider.keySourceURIs must list the tenant's JWKS URL");
+        out.push(`values.server.config.authorization.jwtKeyProvider.keySourceURIs must list the API's own JWKS URL ${wanted}`);
     } else {
         for (const u of uris) {
-            if (typeof u !== "string" || !/^https:\/\/login\.microsoftonline\.com\/[0-9a-f-]{36}\/discovery\/v2\.0\/keys$/i.test(u)) {
-                out.push(`values.server.config.authorization.jwtKeyProvider.keySourceURIs entry ${JSON.stringify(u)} must be the tenant's v2 JWKS URL https://login.microsoftonline.com/<tenant-id>/discovery/v2.0/keys`);
+            const app = typeof u === "string" ? parseApplicationJwksUrl(u) : undefined;
+            if (app === undefined) {
+                out.push(
+                    `values.server.config.authorization.jwtKeyProvider.keySourceURIs entry ${JSON.stringify(u)} must be the API's own JWKS URL ${wanted}: ` +
+                        "Entra's tenant-wide keys sign tokens for every application of every tenant, and server 1.31.2 checks no audience on streams and Nexus HTTP calls, " +
+                        "so with those keys anyone's token carrying temporal-system:admin is system admin on AdminService/StreamWorkflowReplicationMessages",
+                );
+            } else if (typeof auth.audience === "string" && auth.audience !== "" && app.appId.toLowerCase() !== auth.audience.toLowerCase()) {
+                out.push(`values.server.config.authorization.jwtKeyProvider.keySourceURIs entry ${JSON.stringify(u)} holds the keys of application ${app.appId}, not of the audience ${auth.audience}: use ?appid=${auth.audience}`);
             }
         }
     }

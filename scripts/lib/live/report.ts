@@ -1,5 +1,6 @@
 import { EXIT } from "./errors";
 import type { ProbeResult } from "./probe";
+import type { KeyIsolation } from "./key-isolation";
 import type { TlsCheck } from "./tls-check";
 
 /** Everything `verify-live` found, as printed with `--json`. Holds no token and no key. */
@@ -19,6 +20,8 @@ export interface LiveReport {
         advice?: string[];
     };
     tls: TlsCheck;
+    /** Whether the JWKS the server trusts holds only the API's own keys (none of Entra's shared ones). */
+    keys: KeyIsolation;
     probes: ProbeResult[];
     verdict: Verdict;
 }
@@ -101,6 +104,7 @@ export function formatReport(report: LiveReport): string {
         tls.ok
             ? `  tls          ok, ${tls.protocol}; frontend certificate ${tls.serverCertificate.subject}, issued by ${tls.serverCertificate.issuer}, valid until ${tls.serverCertificate.validTo}`
             : `  tls          FAILED (${tls.kind}): ${tls.message}`,
+        `  keys         ${report.keys.ok ? "ok" : "PROBLEM"}: ${report.keys.message}`,
     ];
     if (report.probes.length > 0) {
         const rows = [["probe", "needs", "where", "predicted", "observed", ""]];

@@ -1,5 +1,6 @@
 import type { TlsMaterial } from "./certificates";
 import { EXIT } from "./errors";
+import { checkKeyIsolation, type JwksFetch, type KeyIsolation } from "./key-isolation";
 import { describeClaims, predictForToken, type ClaimMapperFactory } from "./predict";
 import { runProbes, type ProbeDefinition } from "./probe";
 import { verdictOf, type LiveReport } from "./report";
@@ -25,6 +26,17 @@ export interface VerifyInput {
     expectAllowOnNamespace: boolean;
     timeoutMs?: number;
     claimMapperFactory?: ClaimMapperFactory;
+    /** How the key sets are fetched for the key-isolation check (default: HTTP GET). */
+    jwksFetch?: JwksFetch;
+}
+
+/** The key-isolation check, with a fetch failure reported as a finding of its own (never a pass). */
+async function keysOf(jwksUrl: string, fetchDoc: JwksFetch | undefined): Promise<KeyIsolation & { error?: boolean }> {
+    try {
+        return await checkKeyIsolation(jwksUrl, fetchDoc);
+    } catch (err) {
+        return { ok: false, error: true, trusted: [], shared: [], message: `could not compare the server's key set with the tenant-wide one: ${(err as Error).message}` };
+    }
 }
 
 /**
@@ -34,13 +46,14 @@ export interface VerifyInput {
  */
 export async function verifyLive(input: VerifyInput): Promise<LiveReport> {
     const timeoutMs = input.timeoutMs ?? 10_000;
-    const prediction = await predictForToken(input.token, input.outputs, input.claimMapperFactory);
+    const [prediction, keys] = await Promise.all([predictForToken(input.token, input.outputs, input.claimMapperFactory), keysOf(input.outputs.jwksUrl, input.jwksFetch)]);
     const report: LiveReport = {
         source: input.source,
         principal: input.principal,
         target: { address: input.address, serverName: input.serverName, namespace: input.namespace, tlsSource: input.tls.source },
         token: { via: input.tokenVia },
         tls: { ok: false, kind: "handshake", message: "not attempted" },
+        keys: { ok: keys.ok, message: keys.message, trusted: keys.trusted, shared: keys.shared },
         probes: [],
         verdict: { exitCode: EXIT.setup, summary: "", problems: [] },
     };
@@ -82,5 +95,15 @@ export async function verifyLive(input: VerifyInput): Promise<LiveReport> {
         }
     }
     report.verdict = verdictOf(report.tls, report.probes, input.principal);
+    if (!keys.ok) {
+        report.verdict.problems.push(`KEYS ${keys.message}`);
+        if (report.verdict.exitCode === EXIT.ok) {
+            report.verdict = {
+                exitCode: keys.error ? EXIT.setup : EXIT.mismatch,
+                summary: keys.error ? "no verdict on the server's keys: the key sets could not be fetched" : "the server trusts keys that also sign other applications' tokens",
+                problems: report.verdict.problems,
+            };
+        }
+    }
     return report;
 }

@@ -95,6 +95,7 @@ export function formatText(r: PlanReport, options: TextOptions = {}): string[] {
         out.push(`  audience ${a.audience}, tenant ${a.tenantId}, namespaces ${a.namespaces.join(", ")}`);
         for (const p of a.principals) out.push(`  ${p.problems.length === 0 ? "✓" : "✗"} ${accessLine(p)}`);
         for (const v of a.violations) out.push(`  ✗ ${v}`);
+        for (const risk of a.residualRisks) out.push(`  ⚠ residual risk: ${risk}`);
     }
 
     out.push("", "TLS handshakes (the Secrets and server names the release mounts, on 127.0.0.1):");
@@ -148,6 +149,7 @@ export function formatMarkdown(r: PlanReport): string[] {
             out.push(`| ${md(principalLabel(p))} | ${md(p.roles.join(", "))} | ${p.verified ? p.cluster : `rejected: ${md(p.error ?? "")}`} | ${r.admission.namespaces.map((ns) => p.namespaces[ns] ?? "none").join(" | ")} |`);
         }
         out.push("");
+        if (r.admission.residualRisks.length > 0) out.push(...details("Residual risks", r.admission.residualRisks.map((risk) => `- ⚠️ ${md(risk)}`)), "");
     }
     out.push(...details(`TLS handshakes (${r.tls.filter((c) => c.passed).length}/${r.tls.length} as expected)`, r.tls.map((c) => `- ${mark(c.passed)} ${md(c.name)} (server name ${code(c.serverName)}): ${c.result.ok ? "accepted" : `rejected (${md(c.result.error ?? "")})`}`)), "");
     if (r.wiring) {

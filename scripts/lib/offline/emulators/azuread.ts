@@ -135,6 +135,18 @@ export const azureadEmulators: Record<string, Emulator> = {
         };
     },
     "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant": () => ({}),
+    "azuread:index/servicePrincipalTokenSigningCertificate:ServicePrincipalTokenSigningCertificate": (args) => {
+        const inputs = args.inputs as Inputs;
+        const seed = `token-signing-certificate/${args.name}/${str(inputs.displayName) ?? ""}`;
+        // Graph generates the certificate and keeps its private key; what it returns is its identity and dates.
+        return {
+            keyId: stableGuid(seed),
+            thumbprint: createHash("sha1").update(seed).digest("hex").toUpperCase(),
+            displayName: str(inputs.displayName) ?? "CN=Microsoft Azure Federated SSO Certificate",
+            startDate: rfc3339(emulatedNow()),
+            endDate: str(inputs.endDate) ?? rfc3339(new Date(emulatedNow().getTime() + 1095 * 86_400_000)),
+        };
+    },
 
     "azure-native:managedidentity:UserAssignedIdentity": (args) => {
         const inputs = args.inputs as Inputs;
@@ -180,6 +192,7 @@ export const azureadEmulators: Record<string, Emulator> = {
 /** What these emulators compute from the clock (ids and secret values are derived from names, so they repeat). */
 export const azureadVolatile: Record<string, string[]> = {
     "azuread:index/applicationPassword:ApplicationPassword": ["startDate", "endDate"],
+    "azuread:index/servicePrincipalTokenSigningCertificate:ServicePrincipalTokenSigningCertificate": ["startDate", "endDate"],
     "time:index/rotating:Rotating": ["rfc3339", "rotationRfc3339", "year", "month", "day", "hour", "minute", "second", "unix"],
 };
 
