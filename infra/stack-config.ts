@@ -3,7 +3,7 @@ import { pkiRules } from "./pki/rules";
 import { identityRules } from "./identity/rules";
 import { temporalRules } from "./temporal/rules";
 import { databaseRules } from "./database/rules";
-import { kubeconfigIssues } from "./cluster/rules";
+import { clusterRules, kubeconfigIssues } from "./cluster/rules";
 
 /**
  * The stack's config as the program uses it: the ground floor's schema and reading (infra/config)
@@ -12,7 +12,7 @@ import { kubeconfigIssues } from "./cluster/rules";
  */
 
 /** Every cross-section rule, in order: the config's own structure first, then each component's. */
-export const STACK_RULES: readonly ConfigRule[] = [structureRules, ...pkiRules, ...identityRules, ...databaseRules, ...temporalRules];
+export const STACK_RULES: readonly ConfigRule[] = [structureRules, ...pkiRules, ...identityRules, ...databaseRules, ...temporalRules, ...clusterRules];
 
 /**
  * Validates a stack's whole config as the program reads it (exactly its keys), and applies the
