@@ -16,12 +16,15 @@ const ROOT = join(__dirname, "..", "..");
  */
 describe("plan --base <ref> in a temporary git repository", () => {
     let repo: string;
+    // The plans' own temporary folder: what they leave behind there is theirs, whatever else runs on the machine.
+    let tmp: string;
     const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" });
-    const plan = (args: string[]) => runPlanScript(repo, args);
-    const baseTrees = () => readdirSync(tmpdir()).filter((d) => d.startsWith("temporal-azure-base-"));
+    const plan = (args: string[]) => runPlanScript(repo, args, { ...process.env, TMPDIR: tmp });
+    const baseTrees = () => readdirSync(tmp).filter((d) => d.startsWith("temporal-azure-base-"));
 
     before(() => {
         repo = mkdtempSync(join(tmpdir(), "plan-repo-"));
+        tmp = mkdtempSync(join(tmpdir(), "plan-tmp-"));
         const files = execFileSync("git", ["-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], { encoding: "utf8" }).split("\0").filter((f) => f !== "" && existsSync(join(ROOT, f)));
         for (const f of files) {
             mkdirSync(dirname(join(repo, f)), { recursive: true });
@@ -34,7 +37,10 @@ describe("plan --base <ref> in a temporary git repository", () => {
         git("-c", "user.name=test", "-c", "user.email=test@example.invalid", "add", "--all");
         git("-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "--quiet", "-m", "base");
     });
-    after(() => rmSync(repo, { recursive: true, force: true }));
+    after(() => {
+        rmSync(repo, { recursive: true, force: true });
+        rmSync(tmp, { recursive: true, force: true });
+    });
 
     it("says no changes against the commit the working tree is at, and leaves no worktree behind", async () => {
         const before = baseTrees();
