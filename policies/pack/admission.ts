@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { SignJWT, exportJWK, generateKeyPair, type JWK } from "jose";
+import { SignJWT, exportJWK, generateKeyPair, type GenerateKeyPairResult, type JWK } from "jose";
 import { accessMatrix, createClaimMapper, ClaimsError, entraEndpoints, parseApplicationJwksUrl, parsePermissions, SYSTEM_SCOPE } from "../claims";
 import { getPath } from "./checks/values";
 
@@ -80,7 +80,15 @@ export function residualRisks(keySourceURIs: unknown[], audience: string | undef
 
 const RANK: Record<Access, number> = { none: 0, read: 1, write: 2, admin: 3 };
 
-export async function runTokenAdmission(resources: StackResource[]): Promise<AdmissionReport> {
+export interface AdmissionOptions {
+    /**
+     * The RS256 key pair that signs the admission's tokens, when the caller started generating it
+     * earlier (the offline plan does, so the key is made while the program runs); default: a fresh one.
+     */
+    signingKey?: Promise<GenerateKeyPairResult>;
+}
+
+export async function runTokenAdmission(resources: StackResource[], options: AdmissionOptions = {}): Promise<AdmissionReport> {
     const report: AdmissionReport = { namespaces: [], principals: [], violations: [], residualRisks: [] };
     const release = resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.props.chart === "temporal");
     const api = resources.find((r) => r.type === "azuread:index/application:Application" && Array.isArray(r.props.appRoles) && (r.props.appRoles as unknown[]).length > 0);
@@ -120,7 +128,7 @@ export async function runTokenAdmission(resources: StackResource[]): Promise<Adm
     }
 
     // A key of our own stands in for Microsoft's: the point is what the server does with the claims.
-    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    const { privateKey, publicKey } = await (options.signingKey ?? generateKeyPair("RS256"));
     const jwk: JWK = { ...(await exportJWK(publicKey)), kid: "admission", alg: "RS256", use: "sig" };
     let mapper: ReturnType<typeof createClaimMapper>;
     try {

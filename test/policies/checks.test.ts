@@ -233,6 +233,17 @@ describe("token admission (stack policy)", () => {
         assert.deepEqual(r.principals.map((p) => [p.principalObjectId, p.cluster, p.namespaces.payments]), [["g1", "none", "write"], ["g2", "read", "read"]]);
     });
 
+    it("signs with the key pair the caller started generating, when given one (the offline plan makes it while the program runs)", async () => {
+        const { runTokenAdmission } = await import("../../policies/pack/admission");
+        const { generateKeyPair } = await import("jose");
+        let used = false;
+        const signingKey = generateKeyPair("RS256").then((k) => ((used = true), k));
+        const r = await runTokenAdmission(stack(auth(), [["r1", "payments:write"]], [["g1", "r1"]]), { signingKey });
+        assert.equal(used, true);
+        assert.deepEqual(r.principals.map((p) => [p.principalObjectId, p.namespaces.payments]), [["g1", "write"]]);
+        await assert.rejects(runTokenAdmission(stack(auth(), [["r1", "payments:write"]], [["g1", "r1"]]), { signingKey: Promise.reject(new Error("no key")) }), /no key/);
+    });
+
     it("fails when the audience is not the API's client id, or the claim name is not roles", async () => {
         const { runTokenAdmission } = await import("../../policies/pack/admission");
         const wrongAud = await runTokenAdmission(stack(auth({ audience: "11111111-1111-1111-1111-111111111111" }), [["r1", "payments:write"]], [["g1", "r1"]]));

@@ -1,3 +1,5 @@
+// First: before @pulumi/pulumi loads (see the module).
+import "./defer-code-paths";
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { revealSecrets } from "./secrets";

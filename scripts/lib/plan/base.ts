@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { emptyReport, type PlanReport } from "./report";
 
@@ -116,6 +117,13 @@ export async function checkoutBase(root: string, ref: string, log: (line: string
     }
 }
 
+/**
+ * Preloaded into each child plan: the plan script of a ref from before it existed would load
+ * Pulumi's code packaging (and npm's arborist) for nothing, half a second of every base plan. It
+ * only defers loading, so what the base's plan computes is its own (see the module).
+ */
+const DEFER_CODE_PATHS = pathToFileURL(join(__dirname, "..", "offline", "defer-code-paths.ts")).href;
+
 export interface ChildPlan {
     report: PlanReport;
     exitCode: number;
@@ -133,7 +141,7 @@ export function planInChild(dir: string, stack: string, stacksDir: string | unde
     const started = Date.now();
     const tmp = mkdtempSync(join(tmpdir(), "temporal-azure-plan-"));
     const out = join(tmp, "plan.json");
-    const args = ["--import", "tsx", join(dir, "scripts", "plan.ts"), "--stack", stack, ...(stacksDir ? ["--stacks-dir", stacksDir] : []), "--out", out];
+    const args = ["--import", "tsx", "--import", DEFER_CODE_PATHS, join(dir, "scripts", "plan.ts"), "--stack", stack, ...(stacksDir ? ["--stacks-dir", stacksDir] : []), "--out", out];
     return new Promise((resolve) => {
         execFile(process.execPath, args, { cwd: dir, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs, env: { ...process.env, FORCE_COLOR: "0" } }, (err, _stdout, stderr) => {
             const e = err as (Error & { code?: number | string; killed?: boolean }) | null;

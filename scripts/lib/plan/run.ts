@@ -1,7 +1,10 @@
+// First: before @pulumi/pulumi loads (see the module).
+import "../offline/defer-code-paths";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceValidationArgs } from "@pulumi/policy";
+import { generateKeyPair } from "jose";
 import { parse } from "yaml";
 import { ConfigError, formatIssue, PROJECT, readProjectConfig, type StackConfigSource } from "../../../infra/config";
 import { loadStackConfig } from "../../../infra/stack-config";
@@ -103,6 +106,10 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
         throw err;
     }
 
+    // The admission's RS256 key takes from 50 ms to over half a second to generate, off the main
+    // thread: started now, it is ready by the time the program has run.
+    const admissionKey = generateKeyPair("RS256");
+    admissionKey.catch(() => undefined); // awaited (and its failure reported) by the admission; unused when the program fails
     const engine = setupFullEngine({
         stack,
         config: file.config,
@@ -161,7 +168,10 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
             }
         }
     }
-    report.admission = await runTokenAdmission(custom.map((r) => ({ type: r.type, name: r.name, props: r.state })));
+    report.admission = await runTokenAdmission(
+        custom.map((r) => ({ type: r.type, name: r.name, props: r.state })),
+        { signingKey: admissionKey },
+    );
     const tls = await runTlsChecks(custom);
     report.tls = tls.checks;
     report.tlsProblems = tls.problems;
