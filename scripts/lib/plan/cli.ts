@@ -134,16 +134,21 @@ async function planHead(opts: Options, limit: number): Promise<PlanReport[]> {
     return pool(opts.stacks, limit, async (stack) => (await planInChild(REPO_ROOT, stack, opts.stacksDir && resolve(opts.stacksDir))).report);
 }
 
-async function planBase(tree: BaseTree, opts: Options, limit: number): Promise<Array<{ report: PlanReport; planned: boolean }>> {
+async function startBasePlans(tree: BaseTree, opts: Options, limit: number): Promise<{ plans: Promise<Array<{ report: PlanReport; planned: boolean }>> }> {
     let rel = "stacks";
     if (opts.stacksDir) {
         rel = relative(REPO_ROOT, resolve(opts.stacksDir));
         if (rel.startsWith("..") || isAbsolute(rel)) throw new UsageError(`--base with --stacks-dir ${opts.stacksDir}: the stack files must be inside the repository to exist at another ref`);
     }
-    return pool(opts.stacks, limit, async (stack) => {
-        if (!(await existsAt(REPO_ROOT, tree.commit, `${rel === "" ? "" : `${rel}/`}Pulumi.${stack}.yaml`))) return { report: emptyReport(stack), planned: false };
+    const present = await Promise.all(opts.stacks.map((stack) => existsAt(REPO_ROOT, tree.commit, `${rel === "" ? "" : `${rel}/`}Pulumi.${stack}.yaml`)));
+    // Returns once the first child plans are started: the working tree's plan, loaded next in this
+    // process, blocks the event loop for seconds while its modules load, and a child spawned only
+    // after that would run its plan after the head's instead of beside it.
+    const plans = pool(opts.stacks.map((stack, i) => ({ stack, present: present[i]! })), limit, async ({ stack, present: exists }) => {
+        if (!exists) return { report: emptyReport(stack), planned: false };
         return { report: (await planInChild(tree.dir, stack, rel === "stacks" ? undefined : join(tree.dir, rel))).report, planned: true };
     });
+    return { plans };
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -186,7 +191,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         }
         try {
             // The base's plans (child processes in the worktree) and the working tree's run side by side.
-            const [bases, h] = await Promise.all([planBase(tree, opts, opts.stacks.length === 1 ? 1 : Math.max(1, limit - 1)), planHead(opts, Math.max(1, limit - 1))]);
+            const { plans } = await startBasePlans(tree, opts, opts.stacks.length === 1 ? 1 : Math.max(1, limit - 1));
+            const [bases, h] = await Promise.all([plans, planHead(opts, Math.max(1, limit - 1))]);
             heads = h;
             diffs = heads.map((head, i) => diffPlans(bases[i]!.report, head, { ref: tree.ref, commit: tree.commit, planned: bases[i]!.planned }));
         } catch (err) {
