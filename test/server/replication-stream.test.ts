@@ -7,6 +7,7 @@ import type { Principal } from "../upstream/plan";
 import { runReplicationProbe, type ClusterShardHeaders, type ProbeAttempt, type ProbeResult } from "../upstream/replication-probe";
 import type { TlsFiles } from "../upstream/server";
 import { errorLines, openConnection, skip, startStackServer, tokenFor, type StackServer } from "./support";
+import { getPath as at } from "../../policies/pack/checks/values";
 
 /**
  * What `AdminService/StreamWorkflowReplicationMessages` gives a caller the v1.31.2 frontend lets in
@@ -66,8 +67,6 @@ function streamLines(lines: string[]): string[] {
         return [`${e.msg ?? ""}${e.error ? `: ${e.error}` : ""}${frame ? ` (in historyEngineImpl.${frame})` : ""}`];
     });
 }
-
-const at = (values: unknown, path: string): unknown => path.split(".").reduce<unknown>((cur, k) => (cur && typeof cur === "object" ? (cur as Values)[k] : undefined), values);
 
 function principal(label: string): Principal {
     const p = s.plan.principals.find((x) => x.label === label);

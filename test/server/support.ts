@@ -10,6 +10,7 @@ import { goSkipReason } from "../upstream/go";
 import { planStack, type PlannedStack, type Principal } from "../upstream/plan";
 import { connect, startTemporalServer, type StartOptions, type TemporalServer, type TlsFiles } from "../upstream/server";
 import { startFakeEntra, type FakeEntra } from "../live/support/entra";
+import { getPath as at } from "../../policies/pack/checks/values";
 
 /**
  * What the tests against the real server share: a planned stack running on the real server with a
@@ -30,12 +31,6 @@ export interface StackServer {
     /** The TLS files of a planned Secret, `<namespace>/<name>`. */
     files(secret: string): TlsFiles;
     stop(): Promise<void>;
-}
-
-function at(values: unknown, path: string): unknown {
-    let cur = values;
-    for (const part of path.split(".")) cur = cur && typeof cur === "object" ? (cur as Values)[part] : undefined;
-    return cur;
 }
 
 /** The planned Secret's `ca.crt`, `tls.crt`, `tls.key`. */

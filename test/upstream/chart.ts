@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { readChartDefaults } from "../../infra/temporal/chart-keys";
+import { getPath as at } from "../../policies/pack/checks/values";
 
 /**
  * What chart `temporal` 1.6.0 (tag temporal-1.6.0) renders from a release's values, for the parts
@@ -20,15 +21,6 @@ function truthy(v: unknown): boolean {
     if (Array.isArray(v)) return v.length > 0;
     if (isMap(v)) return Object.keys(v).length > 0;
     return true;
-}
-
-function at(values: unknown, path: string): unknown {
-    let cur = values;
-    for (const part of path.split(".")) {
-        if (!isMap(cur)) return undefined;
-        cur = cur[part];
-    }
-    return cur;
 }
 
 /**

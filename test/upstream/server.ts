@@ -12,6 +12,7 @@ import type { PlannedStack } from "./plan";
 import { spawnOwned, stopOwned } from "./process";
 import { writeSecretVolume } from "./secret-volume";
 import { PROCESS_DIFFERENCES, remapMountedPath, substitute, type Ports } from "./substitutions";
+import { getPath as at } from "../../policies/pack/checks/values";
 
 /**
  * The one place the test suite starts and stops a real Temporal server: go.temporal.io/server
@@ -117,12 +118,6 @@ export async function freePort(): Promise<number> {
             srv.close(() => resolve(port));
         });
     });
-}
-
-function at(values: unknown, path: string): unknown {
-    let cur = values;
-    for (const part of path.split(".")) cur = cur && typeof cur === "object" ? (cur as Values)[part] : undefined;
-    return cur;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

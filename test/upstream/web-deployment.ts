@@ -1,5 +1,6 @@
 import { coalesceValues, fullname, secretMounts, type ContainerEnv, type Release, type SecretMount } from "./chart";
 import { readChartDefaults } from "../../infra/temporal/chart-keys";
+import { getPath as at } from "../../policies/pack/checks/values";
 
 /**
  * The UI's container as chart `temporal` 1.6.0 renders it (`templates/web-deployment.yaml`, tag
@@ -9,12 +10,6 @@ import { readChartDefaults } from "../../infra/temporal/chart-keys";
  */
 
 type Values = Record<string, unknown>;
-
-function at(values: unknown, path: string): unknown {
-    let cur = values;
-    for (const part of path.split(".")) cur = cur && typeof cur === "object" && !Array.isArray(cur) ? (cur as Values)[part] : undefined;
-    return cur;
-}
 
 /** `containerPort: 8080` (named `http`): what the Service, the liveness probe (tcpSocket http) and the readiness probe target. */
 export const WEB_CONTAINER_PORT = 8080;
