@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { SecretMount } from "./chart";
 
 /**
  * A Secret volume as kubelet lays it out (its AtomicWriter): the data lives in a timestamped folder,
@@ -25,4 +26,20 @@ export function writeSecretVolume(dir: string, data: Record<string, string>): vo
         }
     }
     if (previous !== undefined && previous !== version) rmSync(join(dir, previous), { recursive: true, force: true });
+}
+
+/**
+ * Writes each mount's Secret as a volume under `root/<prefix><volume>`; returns the folder standing
+ * in for each mount path (`roots`) and each volume's folder (`dirs`), for the substitutions.
+ */
+export function writeSecretMounts(root: string, mounts: readonly SecretMount[], data: (secretName: string) => Record<string, string>, prefix = ""): { roots: Record<string, string>; dirs: Record<string, string> } {
+    const roots: Record<string, string> = {};
+    const dirs: Record<string, string> = {};
+    for (const m of mounts) {
+        const dir = join(root, `${prefix}${m.volume}`);
+        writeSecretVolume(dir, data(m.secretName));
+        roots[m.mountPath] = dir;
+        dirs[m.volume] = dir;
+    }
+    return { roots, dirs };
 }

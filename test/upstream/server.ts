@@ -10,7 +10,7 @@ import { configTemplateText, DYNAMIC_CONFIG_MOUNT, fullname, renderChart, server
 import { goBinary } from "./go";
 import type { PlannedStack } from "./plan";
 import { spawnOwned, stopOwned } from "./process";
-import { writeSecretVolume } from "./secret-volume";
+import { writeSecretMounts, writeSecretVolume } from "./secret-volume";
 import { PROCESS_DIFFERENCES, remapMountedPath, substitute, type Ports } from "./substitutions";
 import { getPath as at } from "../../policies/pack/checks/values";
 
@@ -247,24 +247,14 @@ export async function startTemporalServer(plan: PlannedStack, options: StartOpti
     let child: ChildProcess | undefined;
     try {
         // Volumes: the server's Secret mounts, the dynamic config, and the admin tools' (for the namespace job).
-        const mountRoots: Record<string, string> = {};
-        const volumeDirs: Record<string, string> = {};
-        for (const m of rendering.serverMounts) {
-            const vdir = join(dir, "volumes", m.volume);
-            writeSecretVolume(vdir, secretData(plan, m.secretName));
-            mountRoots[m.mountPath] = vdir;
-            volumeDirs[m.volume] = vdir;
-        }
+        const server = writeSecretMounts(join(dir, "volumes"), rendering.serverMounts, (name) => secretData(plan, name));
+        const mountRoots = server.roots;
+        const volumeDirs = server.dirs;
         const dynamicDir = join(dir, "volumes", "dynamic-config");
         mkdirSync(dynamicDir, { recursive: true });
         writeFileSync(join(dynamicDir, "dynamic_config.yaml"), rendering.dynamicConfig);
         mountRoots[DYNAMIC_CONFIG_MOUNT] = dynamicDir;
-        const adminRoots: Record<string, string> = {};
-        for (const m of rendering.namespaceJob?.mounts ?? []) {
-            const vdir = join(dir, "volumes", `admintools-${m.volume}`);
-            writeSecretVolume(vdir, secretData(plan, m.secretName));
-            adminRoots[m.mountPath] = vdir;
-        }
+        const adminRoots = writeSecretMounts(join(dir, "volumes"), rendering.namespaceJob?.mounts ?? [], (name) => secretData(plan, name), "admintools-").roots;
 
         const persistence = rendering.config.persistence as { datastores?: Record<string, { sql?: { databaseName?: string } }> };
         const databaseFiles: Record<string, string> = {};

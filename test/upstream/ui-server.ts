@@ -8,7 +8,7 @@ import { goBinary } from "./go";
 import { downloadedModule } from "./go-mod";
 import type { PlannedStack } from "./plan";
 import { spawnOwned, stopOwned } from "./process";
-import { writeSecretVolume } from "./secret-volume";
+import { writeSecretMounts } from "./secret-volume";
 import { freePort } from "./server";
 import { substituteUiEnv } from "./ui-substitutions";
 import { resolveContainerEnv, webContainer, type WebContainer } from "./web-deployment";
@@ -121,12 +121,7 @@ export async function startUiServer(plan: PlannedStack, options: UiServerOptions
     const dir = mkdtempSync(join(tmpdir(), "temporal-ui-"));
     let child: ChildProcess | undefined;
     try {
-        const mountRoots: Record<string, string> = {};
-        for (const m of container.mounts) {
-            const vdir = join(dir, "volumes", m.volume);
-            writeSecretVolume(vdir, secret(m.secretName));
-            mountRoots[m.mountPath] = vdir;
-        }
+        const mountRoots = writeSecretMounts(join(dir, "volumes"), container.mounts, secret).roots;
         mkdirSync(join(dir, "config"));
         writeFileSync(join(dir, "config", "docker.yaml"), dockerConfigTemplate(module.dir));
         // Loaded before docker.yaml, which never sets `host`: the only key it adds (the `port` substitution).
